@@ -1,0 +1,417 @@
+#include "vmm/config/config_file.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <initializer_list>
+#include <limits>
+#include <set>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "base/unique_fd.h"
+#include "vmm/config/number_text.h"
+
+namespace hull::vmm {
+namespace {
+
+using base::Result;
+using base::Status;
+using json = nlohmann::json;
+
+constexpr size_t kMaxConfigFileSize = 1 << 20;
+
+template <typename E>
+struct EnumName {
+  const char* name;
+  E value;
+};
+constexpr EnumName<HugePages> kHugePagesNames[] = {{"None", HugePages::kNone},
+                                                   {"2M", HugePages::k2M}};
+constexpr EnumName<MemoryBacking> kMemoryBackingNames[] = {
+    {"anonymous", MemoryBacking::kAnonymous}, {"memfd", MemoryBacking::kMemfd}};
+constexpr EnumName<SerialOutput> kSerialOutputNames[] = {{"stdout", SerialOutput::kStdout},
+                                                         {"file", SerialOutput::kFile},
+                                                         {"pty", SerialOutput::kPty},
+                                                         {"none", SerialOutput::kNone}};
+
+template <typename E, size_t N>
+const char* NameOf(const EnumName<E> (&names)[N], E value) {
+  for (const auto& entry : names) {
+    if (entry.value == value) return entry.name;
+  }
+  return "?";
+}
+
+// `string "x"`, `number -1`, `array`: what an error says it found. Containers are not
+// printed, so a hostile, deeply nested value is never walked recursively.
+std::string Describe(const json& value) {
+  std::string text = value.type_name();
+  if (value.is_primitive() && !value.is_null()) {
+    std::string dumped = value.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (dumped.size() > 60) dumped = dumped.substr(0, 57) + "...";
+    text += " " + dumped;
+  }
+  return text;
+}
+
+std::string Quote(std::string_view text) {
+  return json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Status TypeError(const std::string& path, const char* expected, const json& value) {
+  return Status::Error(path + " must be " + expected + ", got " + Describe(value));
+}
+
+// One JSON object being read. Its field names are checked against the known ones when
+// it is opened: unknown fields are errors, like Firecracker's deny_unknown_fields.
+class Object {
+ public:
+  static Result<Object> Open(const json& value, std::string path,
+                             std::initializer_list<const char*> known) {
+    if (!value.is_object()) {
+      return TypeError(path.empty() ? "the config file" : path, "a JSON object", value);
+    }
+    for (const auto& item : value.items()) {
+      bool found = std::any_of(known.begin(), known.end(),
+                               [&](const char* name) { return item.key() == name; });
+      if (found) continue;
+      std::string expected;
+      for (const char* name : known) expected += std::string(expected.empty() ? "" : ", ") + name;
+      return Status::Error("unknown field " + Quote(item.key()) + " " +
+                           (path.empty() ? "at the top level" : "in " + path) +
+                           " (known fields: " + expected + ")");
+    }
+    return Object(&value, std::move(path));
+  }
+
+  // nullptr when the field is absent or null: null means "not given", as with
+  // Firecracker's optional fields.
+  const json* Find(const char* key) const {
+    auto it = value_->find(key);
+    return it == value_->end() || it->is_null() ? nullptr : &*it;
+  }
+  std::string PathOf(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+
+ private:
+  Object(const json* value, std::string path) : value_(value), path_(std::move(path)) {}
+  const json* value_;
+  std::string path_;
+};
+
+Status ReadString(const Object& obj, const char* key, std::string* out) {
+  const json* value = obj.Find(key);
+  if (value == nullptr) return Status::Ok();
+  if (!value->is_string()) return TypeError(obj.PathOf(key), "a string", *value);
+  *out = value->get<std::string>();
+  return Status::Ok();
+}
+
+Status ReadBool(const Object& obj, const char* key, bool* out) {
+  const json* value = obj.Find(key);
+  if (value == nullptr) return Status::Ok();
+  if (!value->is_boolean()) return TypeError(obj.PathOf(key), "true or false", *value);
+  *out = value->get<bool>();
+  return Status::Ok();
+}
+
+Status ReadNumber(const Object& obj, const char* key, double* out) {
+  const json* value = obj.Find(key);
+  if (value == nullptr) return Status::Ok();
+  if (!value->is_number()) return TypeError(obj.PathOf(key), "a number", *value);
+  *out = value->get<double>();
+  return Status::Ok();
+}
+
+// An unsigned integer that fits T. With `allow_text`, also a string such as "0x1f".
+template <typename T>
+Result<T> ToUnsigned(const json& value, const std::string& path, bool allow_text) {
+  constexpr uint64_t kMax = std::numeric_limits<T>::max();
+  const std::string too_large = path + " is too large: " + Describe(value) + " (at most " +
+                                std::to_string(kMax) + ")";
+  uint64_t number = 0;
+  if (value.is_number_unsigned()) {
+    number = value.get<uint64_t>();
+  } else if (value.is_number_integer()) {
+    return Status::Error(path + " must not be negative, got " + Describe(value));
+  } else if (value.is_number_float()) {
+    double d = value.get<double>();
+    if (d < 0) return Status::Error(path + " must not be negative, got " + Describe(value));
+    if (d >= std::ldexp(1.0, std::numeric_limits<T>::digits)) return Status::Error(too_large);
+    return TypeError(path, "an integer (no fraction or exponent)", value);
+  } else if (allow_text && value.is_string()) {
+    std::optional<uint64_t> parsed = internal::ParseUnsignedText(value.get<std::string>());
+    if (!parsed) return TypeError(path, "a decimal or \"0x\" hexadecimal number", value);
+    number = *parsed;
+  } else {
+    return TypeError(path, allow_text ? "an unsigned integer or a \"0x...\" string"
+                                      : "an unsigned integer", value);
+  }
+  if (number > kMax) return Status::Error(too_large);
+  return static_cast<T>(number);
+}
+
+template <typename T>
+Status ReadUnsigned(const Object& obj, const char* key, T* out, bool allow_text = false) {
+  const json* value = obj.Find(key);
+  if (value == nullptr) return Status::Ok();
+  ASSIGN_OR_RETURN(*out, ToUnsigned<T>(*value, obj.PathOf(key), allow_text));
+  return Status::Ok();
+}
+
+template <typename E, size_t N>
+Status ReadEnum(const Object& obj, const char* key, const EnumName<E> (&names)[N], E* out) {
+  std::string text;
+  bool given = obj.Find(key) != nullptr;
+  RETURN_IF_ERROR(ReadString(obj, key, &text));
+  if (!given) return Status::Ok();
+  std::string choices;
+  for (const auto& entry : names) {
+    if (text == entry.name) {
+      *out = entry.value;
+      return Status::Ok();
+    }
+    choices += std::string(choices.empty() ? "" : ", ") + Quote(entry.name);
+  }
+  return Status::Error(obj.PathOf(key) + " must be one of " + choices + ", got " + Quote(text));
+}
+
+Status ParseBootSource(const json& value, VmConfig* config) {
+  ASSIGN_OR_RETURN(Object obj, Object::Open(value, "boot-source",
+                                            {"kernel_image_path", "initrd_path", "boot_args"}));
+  RETURN_IF_ERROR(ReadString(obj, "kernel_image_path", &config->kernel_image_path));
+  RETURN_IF_ERROR(ReadString(obj, "initrd_path", &config->initrd_path));
+  return ReadString(obj, "boot_args", &config->boot_args);
+}
+
+Status ParseMachineConfig(const json& value, VmConfig* config, ConfigFileExtras* extras) {
+  ASSIGN_OR_RETURN(Object obj,
+                   Object::Open(value, "machine-config",
+                                {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages",
+                                 "huge_pages", "cpu_template"}));
+  RETURN_IF_ERROR(ReadUnsigned(obj, "vcpu_count", &config->vcpu_count));
+  RETURN_IF_ERROR(ReadUnsigned(obj, "mem_size_mib", &config->mem_size_mib));
+  RETURN_IF_ERROR(ReadBool(obj, "smt", &config->smt));
+  RETURN_IF_ERROR(ReadEnum(obj, "huge_pages", kHugePagesNames, &config->huge_pages));
+  bool track_dirty_pages = false;
+  RETURN_IF_ERROR(ReadBool(obj, "track_dirty_pages", &track_dirty_pages));
+  if (track_dirty_pages) {
+    extras->notes.push_back(
+        "machine-config.track_dirty_pages is ignored: hull-vmm has no snapshots");
+  }
+  std::string cpu_template = "None";
+  RETURN_IF_ERROR(ReadString(obj, "cpu_template", &cpu_template));
+  if (cpu_template != "None") {
+    return Status::Error("machine-config.cpu_template " + Quote(cpu_template) +
+                         ": hull-vmm does not implement CPU templates; leave it out or set "
+                         "\"None\" (hull.cpuid_masks can hide CPUID bits)");
+  }
+  return Status::Ok();
+}
+
+Status ParseLogger(const json& value, ConfigFileExtras* extras) {
+  ASSIGN_OR_RETURN(Object obj, Object::Open(value, "logger",
+                                            {"level", "log_path", "show_level",
+                                             "show_log_origin", "module"}));
+  std::string level;
+  RETURN_IF_ERROR(ReadString(obj, "level", &level));
+  if (obj.Find("level") != nullptr) {
+    std::string lower = level;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    base::LogLevel parsed;
+    if (lower == "trace") {
+      extras->log_level = base::LogLevel::kDebug;  // hull's most detailed level
+    } else if (base::ParseLogLevel(lower, &parsed)) {
+      extras->log_level = parsed;
+    } else {
+      return Status::Error("logger.level must be one of Error, Warning, Info, Debug, Trace, "
+                           "Off, got " + Quote(level));
+    }
+  }
+  for (const char* key : {"log_path", "module"}) {
+    std::string text;
+    RETURN_IF_ERROR(ReadString(obj, key, &text));
+    if (obj.Find(key) != nullptr) {
+      extras->notes.push_back(obj.PathOf(key) + " is ignored: hull-vmm logs every module to "
+                              "stderr");
+    }
+  }
+  bool unused;
+  RETURN_IF_ERROR(ReadBool(obj, "show_level", &unused));
+  return ReadBool(obj, "show_log_origin", &unused);
+}
+
+Status ParseMetrics(const json& value, ConfigFileExtras* extras) {
+  ASSIGN_OR_RETURN(Object obj, Object::Open(value, "metrics", {"metrics_path"}));
+  std::string path;
+  RETURN_IF_ERROR(ReadString(obj, "metrics_path", &path));
+  extras->notes.push_back("metrics is ignored: hull-vmm does not write metrics");
+  return Status::Ok();
+}
+
+Status ParseCpuidMask(const json& value, const std::string& path, CpuidMask* mask) {
+  ASSIGN_OR_RETURN(Object obj,
+                   Object::Open(value, path, {"leaf", "subleaf", "register", "clear_bits"}));
+  for (const char* key : {"leaf", "register", "clear_bits"}) {
+    if (obj.Find(key) == nullptr) return Status::Error(obj.PathOf(key) + " is required");
+  }
+  RETURN_IF_ERROR(ReadUnsigned(obj, "leaf", &mask->leaf, /*allow_text=*/true));
+  if (obj.Find("subleaf") != nullptr) {
+    uint32_t subleaf = 0;
+    RETURN_IF_ERROR(ReadUnsigned(obj, "subleaf", &subleaf, /*allow_text=*/true));
+    mask->subleaf = subleaf;
+  }
+  RETURN_IF_ERROR(ReadString(obj, "register", &mask->reg));
+  return ReadUnsigned(obj, "clear_bits", &mask->clear_bits, /*allow_text=*/true);
+}
+
+Status ParseHull(const json& value, VmConfig* config) {
+  ASSIGN_OR_RETURN(Object obj, Object::Open(value, "hull", {"serial", "memory_backing",
+                                                            "cpuid_masks", "timeout_s"}));
+  if (const json* serial = obj.Find("serial")) {
+    ASSIGN_OR_RETURN(Object serial_obj, Object::Open(*serial, "hull.serial", {"output", "path"}));
+    RETURN_IF_ERROR(ReadEnum(serial_obj, "output", kSerialOutputNames, &config->serial_output));
+    RETURN_IF_ERROR(ReadString(serial_obj, "path", &config->serial_path));
+  }
+  RETURN_IF_ERROR(
+      ReadEnum(obj, "memory_backing", kMemoryBackingNames, &config->memory_backing));
+  if (const json* masks = obj.Find("cpuid_masks")) {
+    if (!masks->is_array()) return TypeError("hull.cpuid_masks", "an array", *masks);
+    config->cpuid_masks.clear();
+    for (size_t i = 0; i < masks->size(); ++i) {
+      CpuidMask mask;
+      RETURN_IF_ERROR(
+          ParseCpuidMask((*masks)[i], "hull.cpuid_masks[" + std::to_string(i) + "]", &mask));
+      config->cpuid_masks.push_back(std::move(mask));
+    }
+  }
+  return ReadNumber(obj, "timeout_s", &config->timeout_seconds);
+}
+
+// Firecracker sections for devices hull-vmm does not have yet: allowed only when they
+// ask for nothing, so that a config file never silently loses a device.
+Status CheckUnsupportedSections(const Object& top) {
+  for (const char* key : {"drives", "network-interfaces"}) {
+    const json* value = top.Find(key);
+    if (value == nullptr) continue;
+    if (!value->is_array()) return TypeError(key, "an array", *value);
+    if (!value->empty()) {
+      return Status::Error(std::string(key) + " are not supported by this version of hull-vmm "
+                           "yet; leave \"" + key + "\" empty or out");
+    }
+  }
+  for (const char* key : {"vsock", "balloon", "entropy", "mmds-config"}) {
+    if (top.Find(key) != nullptr) {
+      return Status::Error(std::string(key) + " is not supported by this version of hull-vmm "
+                           "yet; leave \"" + key + "\" null or out");
+    }
+  }
+  if (top.Find("cpu-config") != nullptr) {
+    return Status::Error("cpu-config: hull-vmm does not implement CPU templates; use "
+                         "hull.cpuid_masks to hide CPUID bits");
+  }
+  return Status::Ok();
+}
+
+// nlohmann keeps the last of duplicate keys silently; serde (Firecracker) rejects them,
+// and so do we: a config file should not mean something other than it appears to.
+Result<json> ParseJson(const std::string& text) {
+  std::vector<std::set<std::string>> open_objects;
+  std::string duplicate;
+  auto callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == json::parse_event_t::object_end && !open_objects.empty()) {
+      open_objects.pop_back();
+    } else if (event == json::parse_event_t::key && !open_objects.empty() &&
+               !open_objects.back().insert(parsed.get<std::string>()).second &&
+               duplicate.empty()) {
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
+  try {
+    json value = json::parse(text, callback);
+    if (!duplicate.empty()) {
+      return Status::Error("malformed config file: duplicate field " + Quote(duplicate));
+    }
+    return value;
+  } catch (const json::exception& e) {
+    // Drop nlohmann's "[json.exception.parse_error.101] " prefix; keep its message.
+    std::string message = e.what();
+    if (size_t end = message.find("] "); message.starts_with("[json.") && end != message.npos) {
+      message.erase(0, end + 2);
+    }
+    return Status::Error("malformed config file: " + message);
+  }
+}
+
+}  // namespace
+
+Result<VmConfig> ParseConfigFile(const std::string& json_text, ConfigFileExtras* extras) {
+  ConfigFileExtras local_extras;
+  if (extras == nullptr) extras = &local_extras;
+  ASSIGN_OR_RETURN(json root, ParseJson(json_text));
+  ASSIGN_OR_RETURN(Object top, Object::Open(root, "",
+                                            {"boot-source", "machine-config", "drives",
+                                             "network-interfaces", "vsock", "logger", "metrics",
+                                             "balloon", "mmds-config", "entropy", "cpu-config",
+                                             "hull"}));
+  RETURN_IF_ERROR(CheckUnsupportedSections(top));
+  VmConfig config;
+  if (const json* value = top.Find("boot-source")) RETURN_IF_ERROR(ParseBootSource(*value, &config));
+  if (const json* value = top.Find("machine-config")) {
+    RETURN_IF_ERROR(ParseMachineConfig(*value, &config, extras));
+  }
+  if (const json* value = top.Find("logger")) RETURN_IF_ERROR(ParseLogger(*value, extras));
+  if (const json* value = top.Find("metrics")) RETURN_IF_ERROR(ParseMetrics(*value, extras));
+  if (const json* value = top.Find("hull")) RETURN_IF_ERROR(ParseHull(*value, &config));
+  return config;
+}
+
+Result<VmConfig> LoadConfigFile(const std::string& path, ConfigFileExtras* extras) {
+  ASSIGN_OR_RETURN(std::string text, base::ReadFileToString(path, kMaxConfigFileSize));
+  Result<VmConfig> config = ParseConfigFile(text, extras);
+  if (!config.ok()) return config.status().WithContext(path);
+  return config;
+}
+
+Result<std::string> FormatConfigFile(const VmConfig& config) {
+  json boot = {{"kernel_image_path", config.kernel_image_path}};
+  if (!config.initrd_path.empty()) boot["initrd_path"] = config.initrd_path;
+  if (!config.boot_args.empty()) boot["boot_args"] = config.boot_args;
+  json machine = {{"vcpu_count", config.vcpu_count},
+                  {"mem_size_mib", config.mem_size_mib},
+                  {"smt", config.smt},
+                  {"huge_pages", NameOf(kHugePagesNames, config.huge_pages)}};
+  json serial = {{"output", NameOf(kSerialOutputNames, config.serial_output)}};
+  if (!config.serial_path.empty()) serial["path"] = config.serial_path;
+  json masks = json::array();
+  for (const CpuidMask& mask : config.cpuid_masks) {
+    char bits[16];
+    std::snprintf(bits, sizeof(bits), "0x%x", mask.clear_bits);
+    json entry = {{"leaf", mask.leaf}, {"register", mask.reg}, {"clear_bits", bits}};
+    if (mask.subleaf) entry["subleaf"] = *mask.subleaf;
+    masks.push_back(std::move(entry));
+  }
+  json hull = {{"serial", std::move(serial)},
+               {"memory_backing", NameOf(kMemoryBackingNames, config.memory_backing)},
+               {"cpuid_masks", std::move(masks)},
+               {"timeout_s", config.timeout_seconds}};
+  json root = {{"boot-source", std::move(boot)},
+               {"machine-config", std::move(machine)},
+               {"hull", std::move(hull)}};
+  try {
+    return root.dump(2) + "\n";
+  } catch (const json::exception&) {
+    return Status::Error("cannot write the config file: a path or the kernel command line is "
+                         "not valid UTF-8");
+  }
+}
+
+}  // namespace hull::vmm

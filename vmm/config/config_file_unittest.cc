@@ -1,0 +1,268 @@
+#include "vmm/config/config_file.h"
+
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace hull::vmm {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The shape Firecracker's own test framework writes (tests/framework/vm_config.json).
+constexpr char kFirecrackerConfig[] = R"({
+  "boot-source": {
+    "kernel_image_path": "/images/vmlinux.bin",
+    "boot_args": "console=ttyS0 reboot=k panic=1 pci=off",
+    "initrd_path": "/images/initrd.img"
+  },
+  "drives": [],
+  "machine-config": {
+    "vcpu_count": 2,
+    "mem_size_mib": 1024,
+    "smt": true,
+    "track_dirty_pages": false,
+    "huge_pages": "2M",
+    "cpu_template": "None"
+  },
+  "cpu-config": null,
+  "balloon": null,
+  "network-interfaces": [],
+  "vsock": null,
+  "logger": null,
+  "metrics": null,
+  "mmds-config": null,
+  "entropy": null
+})";
+
+std::string ErrorOf(const std::string& json_text) {
+  base::Result<VmConfig> config = ParseConfigFile(json_text);
+  return config.ok() ? "OK" : config.status().message();
+}
+
+TEST(ConfigFile, ParsesFirecrackerConfigIntoTheSharedFields) {
+  base::Result<VmConfig> config = ParseConfigFile(kFirecrackerConfig);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->kernel_image_path, "/images/vmlinux.bin");
+  EXPECT_EQ(config->initrd_path, "/images/initrd.img");
+  EXPECT_EQ(config->boot_args, "console=ttyS0 reboot=k panic=1 pci=off");
+  EXPECT_EQ(config->vcpu_count, 2u);
+  EXPECT_EQ(config->mem_size_mib, 1024u);
+  EXPECT_TRUE(config->smt);
+  EXPECT_EQ(config->huge_pages, HugePages::k2M);
+  EXPECT_TRUE(ValidateVmConfig(*config).ok());
+}
+
+TEST(ConfigFile, NullInitrdPathMeansNoInitrd) {
+  base::Result<VmConfig> config = ParseConfigFile(
+      R"({"boot-source": {"kernel_image_path": "k", "initrd_path": null, "boot_args": null}})");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->initrd_path, "");
+  EXPECT_EQ(config->boot_args, "");
+}
+
+TEST(ConfigFile, EmptyObjectKeepsDefaults) {
+  base::Result<VmConfig> config = ParseConfigFile("{}");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  VmConfig defaults;
+  EXPECT_EQ(config->vcpu_count, defaults.vcpu_count);
+  EXPECT_EQ(config->mem_size_mib, defaults.mem_size_mib);
+  EXPECT_EQ(config->serial_output, SerialOutput::kStdout);
+}
+
+TEST(ConfigFile, UnknownTopLevelFieldIsAnError) {
+  EXPECT_THAT(ErrorOf(R"({"foo": 1})"), HasSubstr("unknown field \"foo\" at the top level"));
+  // Firecracker sections hull-vmm does not recognize are unknown too.
+  EXPECT_THAT(ErrorOf(R"({"pmem": []})"), HasSubstr("unknown field \"pmem\""));
+}
+
+TEST(ConfigFile, UnknownNestedFieldIsAnErrorNamingTheSection) {
+  EXPECT_THAT(ErrorOf(R"({"machine-config": {"vcpu_count": 1, "foo": 2}})"),
+              HasSubstr("unknown field \"foo\" in machine-config"));
+  EXPECT_THAT(ErrorOf(R"({"boot-source": {"kernel_path": "k"}})"),
+              HasSubstr("unknown field \"kernel_path\" in boot-source"));
+  EXPECT_THAT(ErrorOf(R"({"hull": {"serial": {"output": "pty", "speed": 9600}}})"),
+              HasSubstr("unknown field \"speed\" in hull.serial"));
+  EXPECT_THAT(ErrorOf(R"({"hull": {"cpuid_masks": [{"leaf": 1, "register": "ecx",
+                                     "clear_bits": 1, "mask": 2}]}})"),
+              HasSubstr("unknown field \"mask\" in hull.cpuid_masks[0]"));
+}
+
+TEST(ConfigFile, WrongTypesNameTheFieldAndTheExpectedType) {
+  EXPECT_EQ(ErrorOf(R"({"machine-config": {"vcpu_count": "2"}})"),
+            "machine-config.vcpu_count must be an unsigned integer, got string \"2\"");
+  EXPECT_EQ(ErrorOf(R"({"machine-config": {"smt": "yes"}})"),
+            "machine-config.smt must be true or false, got string \"yes\"");
+  EXPECT_EQ(ErrorOf(R"({"boot-source": {"kernel_image_path": 5}})"),
+            "boot-source.kernel_image_path must be a string, got number 5");
+  EXPECT_EQ(ErrorOf(R"({"machine-config": {"huge_pages": "1G"}})"),
+            "machine-config.huge_pages must be one of \"None\", \"2M\", got \"1G\"");
+  EXPECT_EQ(ErrorOf(R"({"machine-config": []})"),
+            "machine-config must be a JSON object, got array");
+  EXPECT_EQ(ErrorOf(R"({"drives": {}})"), "drives must be an array, got object");
+  EXPECT_EQ(ErrorOf(R"({"hull": {"timeout_s": "10"}})"),
+            "hull.timeout_s must be a number, got string \"10\"");
+  EXPECT_EQ(ErrorOf("[]"), "the config file must be a JSON object, got array");
+}
+
+TEST(ConfigFile, NumbersOutOfRangeAreErrorsNotTruncated) {
+  EXPECT_EQ(ErrorOf(R"({"machine-config": {"vcpu_count": -1}})"),
+            "machine-config.vcpu_count must not be negative, got number -1");
+  EXPECT_EQ(ErrorOf(R"({"machine-config": {"vcpu_count": 1099511627776}})"),
+            "machine-config.vcpu_count is too large: number 1099511627776 (at most 4294967295)");
+  EXPECT_THAT(ErrorOf(R"({"machine-config": {"mem_size_mib": 18446744073709551616}})"),
+              HasSubstr("machine-config.mem_size_mib is too large"));
+  EXPECT_THAT(ErrorOf(R"({"machine-config": {"vcpu_count": 1.5}})"),
+              HasSubstr("machine-config.vcpu_count must be an integer"));
+  EXPECT_THAT(ErrorOf(R"({"hull": {"cpuid_masks": [{"leaf": 1, "register": "ecx",
+                                     "clear_bits": "0x100000000"}]}})"),
+              HasSubstr("hull.cpuid_masks[0].clear_bits is too large"));
+}
+
+TEST(ConfigFile, MalformedJsonIsOneLineWithTheParserMessage) {
+  std::string error = ErrorOf(R"({"machine-config": {"vcpu_count": 1,}})");
+  EXPECT_THAT(error, HasSubstr("malformed config file: parse error at line 1"));
+  EXPECT_THAT(error, Not(HasSubstr("\n")));
+  EXPECT_THAT(ErrorOf(""), HasSubstr("malformed config file"));
+}
+
+TEST(ConfigFile, DuplicateFieldIsAnError) {
+  EXPECT_EQ(ErrorOf(R"({"machine-config": {"vcpu_count": 1, "vcpu_count": 8}})"),
+            "malformed config file: duplicate field \"vcpu_count\"");
+}
+
+TEST(ConfigFile, DeeplyNestedValueIsAnErrorNotACrash) {
+  std::string deep = R"({"machine-config": {"vcpu_count": )" + std::string(100000, '[') +
+                     std::string(100000, ']') + "}}";
+  EXPECT_THAT(ErrorOf(deep), HasSubstr("machine-config.vcpu_count must be an unsigned integer"));
+}
+
+TEST(ConfigFile, DeviceSectionsHullVmmLacksAreErrorsUnlessEmpty) {
+  EXPECT_EQ(ErrorOf(R"({"drives": [{"drive_id": "rootfs"}]})"),
+            "drives are not supported by this version of hull-vmm yet; leave \"drives\" empty "
+            "or out");
+  EXPECT_THAT(ErrorOf(R"({"network-interfaces": [{"iface_id": "eth0"}]})"),
+              HasSubstr("network-interfaces are not supported"));
+  for (const char* section : {"vsock", "balloon", "entropy", "mmds-config"}) {
+    EXPECT_THAT(ErrorOf(std::string("{\"") + section + "\": {}}"),
+                HasSubstr(std::string(section) + " is not supported by this version of hull-vmm"));
+  }
+  EXPECT_THAT(ErrorOf(R"({"cpu-config": "/etc/template.json"})"),
+              HasSubstr("hull-vmm does not implement CPU templates"));
+  EXPECT_EQ(ErrorOf(R"({"drives": [], "network-interfaces": null, "vsock": null})"), "OK");
+}
+
+TEST(ConfigFile, CpuTemplateOtherThanNoneIsAnError) {
+  EXPECT_THAT(ErrorOf(R"({"machine-config": {"cpu_template": "T2"}})"),
+              HasSubstr("machine-config.cpu_template \"T2\": hull-vmm does not implement CPU "
+                        "templates"));
+  EXPECT_EQ(ErrorOf(R"({"machine-config": {"cpu_template": null}})"), "OK");
+}
+
+TEST(ConfigFile, LoggerLevelIsReturnedAndIgnoredSettingsAreNoted) {
+  ConfigFileExtras extras;
+  base::Result<VmConfig> config = ParseConfigFile(
+      R"({"logger": {"level": "Trace", "log_path": "/tmp/fc.log", "show_level": true},
+          "metrics": {"metrics_path": "/tmp/metrics"},
+          "machine-config": {"track_dirty_pages": true}})",
+      &extras);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(extras.log_level, base::LogLevel::kDebug);
+  EXPECT_THAT(extras.notes,
+              ElementsAre(HasSubstr("machine-config.track_dirty_pages is ignored"),
+                          HasSubstr("logger.log_path is ignored"),
+                          HasSubstr("metrics is ignored")));
+  EXPECT_THAT(ErrorOf(R"({"logger": {"level": "loud"}})"),
+              HasSubstr("logger.level must be one of"));
+}
+
+TEST(ConfigFile, HullSectionSetsHullOnlyFields) {
+  base::Result<VmConfig> config = ParseConfigFile(R"({
+    "boot-source": {"kernel_image_path": "/k"},
+    "hull": {
+      "serial": {"output": "file", "path": "/tmp/console.log"},
+      "memory_backing": "memfd",
+      "cpuid_masks": [
+        {"leaf": 1, "register": "ecx", "clear_bits": "0x80000000"},
+        {"leaf": "0x7", "subleaf": 0, "register": "ebx", "clear_bits": 512}
+      ],
+      "timeout_s": 2.5
+    }})");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->serial_output, SerialOutput::kFile);
+  EXPECT_EQ(config->serial_path, "/tmp/console.log");
+  EXPECT_EQ(config->memory_backing, MemoryBacking::kMemfd);
+  ASSERT_EQ(config->cpuid_masks.size(), 2u);
+  EXPECT_EQ(config->cpuid_masks[0].leaf, 1u);
+  EXPECT_FALSE(config->cpuid_masks[0].subleaf.has_value());
+  EXPECT_EQ(config->cpuid_masks[0].reg, "ecx");
+  EXPECT_EQ(config->cpuid_masks[0].clear_bits, 0x80000000u);
+  EXPECT_EQ(config->cpuid_masks[1].leaf, 7u);
+  EXPECT_EQ(config->cpuid_masks[1].subleaf, 0u);
+  EXPECT_EQ(config->cpuid_masks[1].clear_bits, 512u);
+  EXPECT_DOUBLE_EQ(config->timeout_seconds, 2.5);
+  EXPECT_TRUE(ValidateVmConfig(*config).ok());
+}
+
+TEST(ConfigFile, CpuidMaskNeedsLeafRegisterAndBits) {
+  EXPECT_EQ(ErrorOf(R"({"hull": {"cpuid_masks": [{"register": "ecx", "clear_bits": 1}]}})"),
+            "hull.cpuid_masks[0].leaf is required");
+  EXPECT_EQ(ErrorOf(R"({"hull": {"serial": {"output": "tty"}}})"),
+            "hull.serial.output must be one of \"stdout\", \"file\", \"pty\", \"none\", got "
+            "\"tty\"");
+}
+
+TEST(ConfigFile, FormattedConfigParsesBackToTheSameConfig) {
+  VmConfig original;
+  original.kernel_image_path = "/boot/vmlinux";
+  original.initrd_path = "/boot/initrd";
+  original.boot_args = "console=ttyS0 quiet";
+  original.vcpu_count = 4;
+  original.mem_size_mib = 2048;
+  original.smt = true;
+  original.huge_pages = HugePages::k2M;
+  original.memory_backing = MemoryBacking::kMemfd;
+  original.serial_output = SerialOutput::kFile;
+  original.serial_path = "/tmp/serial";
+  original.cpuid_masks.push_back({.leaf = 0x80000001, .subleaf = 3, .reg = "edx",
+                                  .clear_bits = 0xffffffff});
+  original.timeout_seconds = 30;
+  base::Result<std::string> text = FormatConfigFile(original);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  base::Result<VmConfig> parsed = ParseConfigFile(*text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message() << "\n" << *text;
+  EXPECT_EQ(parsed->kernel_image_path, original.kernel_image_path);
+  EXPECT_EQ(parsed->initrd_path, original.initrd_path);
+  EXPECT_EQ(parsed->boot_args, original.boot_args);
+  EXPECT_EQ(parsed->vcpu_count, original.vcpu_count);
+  EXPECT_EQ(parsed->mem_size_mib, original.mem_size_mib);
+  EXPECT_EQ(parsed->smt, original.smt);
+  EXPECT_EQ(parsed->huge_pages, original.huge_pages);
+  EXPECT_EQ(parsed->memory_backing, original.memory_backing);
+  EXPECT_EQ(parsed->serial_output, original.serial_output);
+  EXPECT_EQ(parsed->serial_path, original.serial_path);
+  ASSERT_EQ(parsed->cpuid_masks.size(), 1u);
+  EXPECT_EQ(parsed->cpuid_masks[0].leaf, 0x80000001u);
+  EXPECT_EQ(parsed->cpuid_masks[0].subleaf, 3u);
+  EXPECT_EQ(parsed->cpuid_masks[0].reg, "edx");
+  EXPECT_EQ(parsed->cpuid_masks[0].clear_bits, 0xffffffffu);
+  EXPECT_DOUBLE_EQ(parsed->timeout_seconds, 30);
+}
+
+TEST(ConfigFile, FormatRefusesStringsThatAreNotUtf8) {
+  VmConfig config;
+  config.kernel_image_path = "/boot/\xff";
+  EXPECT_FALSE(FormatConfigFile(config).ok());
+}
+
+TEST(ConfigFile, LoadErrorNamesThePath) {
+  base::Result<VmConfig> config = LoadConfigFile("/nonexistent/hull-vm.json");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("/nonexistent/hull-vm.json"));
+}
+
+}  // namespace
+}  // namespace hull::vmm

@@ -1,0 +1,32 @@
+// hull-vmm's command line: turns argv into a validated VmConfig, reading --config first
+// and letting the other flags override it. Called once by hull-vmm's main(); the flags
+// are listed in docs/hull-vmm-config.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/logging.h"
+#include "base/status.h"
+#include "vmm/config/vm_config.h"
+
+namespace hull::vmm {
+
+struct VmmCommandLine {
+  VmConfig config;  // validated, unless help or version is set
+  bool help = false;     // --help: print help_text and exit; nothing else was parsed
+  bool version = false;  // --version: print the version and exit
+  // --log-level, else the config file's logger.level; none: leave the level as it is
+  // (HULL_LOG or the default).
+  std::optional<base::LogLevel> log_level;
+  std::string help_text;  // usage, the options, an example
+  // Config-file settings that were accepted but have no effect; main() logs them.
+  std::vector<std::string> notes;
+};
+
+// Parses argv (argv[0] is the program name). Every error is one line that says what to
+// do ("unknown option --foo; see hull-vmm --help"); no exception escapes.
+[[nodiscard]] base::Result<VmmCommandLine> ParseVmmFlags(int argc, const char* const* argv);
+
+}  // namespace hull::vmm

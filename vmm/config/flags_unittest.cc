@@ -1,0 +1,232 @@
+#include "vmm/config/flags.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "base/unique_fd.h"
+
+namespace hull::vmm {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+base::Result<VmmCommandLine> Parse(std::initializer_list<std::string> args) {
+  std::vector<std::string> storage = {"hull-vmm"};
+  storage.insert(storage.end(), args);
+  std::vector<const char*> argv;
+  for (const std::string& arg : storage) argv.push_back(arg.c_str());
+  return ParseVmmFlags(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string ErrorOf(std::initializer_list<std::string> args) {
+  base::Result<VmmCommandLine> result = Parse(args);
+  return result.ok() ? "OK" : result.status().message();
+}
+
+// A config file in the test's temporary directory, removed when the test ends.
+class TempConfigFile {
+ public:
+  explicit TempConfigFile(const std::string& contents) {
+    path_ = ::testing::TempDir() + "hull-vmm-config-XXXXXX";
+    base::UniqueFd fd(::mkstemp(path_.data()));
+    EXPECT_TRUE(fd.valid());
+    EXPECT_TRUE(base::WriteFully(fd.get(), contents.data(), contents.size()).ok());
+  }
+  ~TempConfigFile() { ::unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(VmmFlags, KernelAloneGivesTheDefaults) {
+  base::Result<VmmCommandLine> result = Parse({"--kernel", "/boot/vmlinux"});
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_FALSE(result->help);
+  EXPECT_FALSE(result->version);
+  EXPECT_FALSE(result->log_level.has_value());
+  EXPECT_EQ(result->config.kernel_image_path, "/boot/vmlinux");
+  EXPECT_EQ(result->config.vcpu_count, VmConfig().vcpu_count);
+  EXPECT_EQ(result->config.mem_size_mib, VmConfig().mem_size_mib);
+}
+
+TEST(VmmFlags, EachFlagSetsItsField) {
+  base::Result<VmmCommandLine> result =
+      Parse({"--kernel", "/k", "--initrd=/i", "--cmdline", "console=ttyS0 quiet", "--vcpus",
+             "4", "--memory", "1G", "--huge-pages", "2M", "--memory-backing", "memfd",
+             "--serial", "file:/tmp/serial.log", "--cpuid-mask", "0x7.0:ebx:0x200",
+             "--timeout", "1.5", "--log-level", "debug"});
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  const VmConfig& config = result->config;
+  EXPECT_EQ(config.kernel_image_path, "/k");
+  EXPECT_EQ(config.initrd_path, "/i");
+  EXPECT_EQ(config.boot_args, "console=ttyS0 quiet");
+  EXPECT_EQ(config.vcpu_count, 4u);
+  EXPECT_EQ(config.mem_size_mib, 1024u);
+  EXPECT_EQ(config.huge_pages, HugePages::k2M);
+  EXPECT_EQ(config.memory_backing, MemoryBacking::kMemfd);
+  EXPECT_EQ(config.serial_output, SerialOutput::kFile);
+  EXPECT_EQ(config.serial_path, "/tmp/serial.log");
+  ASSERT_EQ(config.cpuid_masks.size(), 1u);
+  EXPECT_EQ(config.cpuid_masks[0].leaf, 7u);
+  EXPECT_EQ(config.cpuid_masks[0].subleaf, 0u);
+  EXPECT_EQ(config.cpuid_masks[0].reg, "ebx");
+  EXPECT_EQ(config.cpuid_masks[0].clear_bits, 0x200u);
+  EXPECT_DOUBLE_EQ(config.timeout_seconds, 1.5);
+  EXPECT_EQ(result->log_level, base::LogLevel::kDebug);
+}
+
+TEST(VmmFlags, BootArgsIsAnotherNameForCmdline) {
+  base::Result<VmmCommandLine> result = Parse({"--kernel", "/k", "--boot-args", "quiet"});
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_EQ(result->config.boot_args, "quiet");
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--boot-args", "a", "--cmdline", "b"}),
+              HasSubstr("give one of them"));
+}
+
+TEST(VmmFlags, MemoryTakesMibOrBinaryUnits) {
+  for (auto [text, mib] : std::initializer_list<std::pair<const char*, uint64_t>>{
+           {"64", 64}, {"512M", 512}, {"512MiB", 512}, {"2G", 2048}, {"2gib", 2048},
+           {"1T", 1 << 20}}) {
+    base::Result<VmmCommandLine> result = Parse({"--kernel", "/k", "--memory", text});
+    ASSERT_TRUE(result.ok()) << text << ": " << result.status().message();
+    EXPECT_EQ(result->config.mem_size_mib, mib) << text;
+  }
+  for (const char* text : {"512K", "M", "-1", "1.5G", "", "0x10", "18446744073709551615G"}) {
+    EXPECT_THAT(ErrorOf({"--kernel", "/k", "--memory", text}), HasSubstr("--memory"))
+        << text;
+  }
+}
+
+TEST(VmmFlags, BadValuesSayWhatToGive) {
+  EXPECT_EQ(ErrorOf({"--kernel", "/k", "--vcpus", "0"}),
+            "--vcpus \"0\": give a whole number from 1 to 254");
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--vcpus", "many"}), HasSubstr("give a whole number"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--vcpus=-2"}), HasSubstr("give a whole number"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--vcpus", "1099511627776"}),
+              HasSubstr("give a whole number"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--huge-pages", "1G"}), HasSubstr("give none or 2M"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--memory-backing", "shm"}),
+              HasSubstr("give anonymous or memfd"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--serial", "file:"}),
+              HasSubstr("give stdout, none, pty or file:PATH"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--timeout=-1"}), HasSubstr("--timeout \"-1\""));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--timeout", "inf"}), HasSubstr("--timeout"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--timeout", "10s"}), HasSubstr("--timeout"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--log-level", "loud"}),
+              HasSubstr("give debug, info, warning or error"));
+}
+
+TEST(VmmFlags, CpuidMaskAcceptsItsFormsAndRepeats) {
+  base::Result<VmmCommandLine> result =
+      Parse({"--kernel", "/k", "--cpuid-mask", "1:ecx:0x80000000", "--cpuid-mask",
+             "0x80000001.2:edx:4096"});
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  const auto& masks = result->config.cpuid_masks;
+  ASSERT_EQ(masks.size(), 2u);
+  EXPECT_EQ(masks[0].leaf, 1u);
+  EXPECT_FALSE(masks[0].subleaf.has_value());
+  EXPECT_EQ(masks[0].clear_bits, 0x80000000u);
+  EXPECT_EQ(masks[1].leaf, 0x80000001u);
+  EXPECT_EQ(masks[1].subleaf, 2u);
+  EXPECT_EQ(masks[1].reg, "edx");
+  EXPECT_EQ(masks[1].clear_bits, 4096u);
+  for (const char* bad : {"1:ecx", "1:ecx:1:2", "1:esp:1", "x:ecx:1", "1.y:ecx:1",
+                          "1:ecx:0x100000000", ":ecx:1"}) {
+    EXPECT_THAT(ErrorOf({"--kernel", "/k", "--cpuid-mask", bad}), HasSubstr("--cpuid-mask"))
+        << bad;
+  }
+}
+
+TEST(VmmFlags, HelpNeedsNothingElseAndCarriesUsageOptionsAndExample) {
+  base::Result<VmmCommandLine> result = Parse({"--help"});
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_TRUE(result->help);
+  EXPECT_THAT(result->help_text, HasSubstr("Usage: hull-vmm"));
+  EXPECT_THAT(result->help_text, HasSubstr("--cpuid-mask LEAF[.SUBLEAF]:REG:BITS"));
+  EXPECT_THAT(result->help_text, HasSubstr("Example:"));
+  ASSERT_TRUE(Parse({"-h"}).ok());
+  EXPECT_TRUE(Parse({"-h"})->help);
+}
+
+TEST(VmmFlags, VersionNeedsNothingElse) {
+  base::Result<VmmCommandLine> result = Parse({"--version"});
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_TRUE(result->version);
+}
+
+TEST(VmmFlags, CommandLineMistakesAreOneLineErrorsPointingAtHelp) {
+  EXPECT_EQ(ErrorOf({"--foo"}), "unknown option --foo; see hull-vmm --help");
+  // A prefix is not guessed: --mem could mean --memory or --memory-backing.
+  EXPECT_EQ(ErrorOf({"--kernel", "/k", "--mem", "512"}),
+            "unknown option --mem; see hull-vmm --help");
+  std::string missing = ErrorOf({"--kernel"});
+  EXPECT_THAT(missing, HasSubstr("--kernel"));
+  EXPECT_THAT(missing, HasSubstr("see hull-vmm --help"));
+  EXPECT_THAT(missing, Not(HasSubstr("\n")));
+  EXPECT_THAT(ErrorOf({"--kernel", "/a", "--kernel", "/b"}), HasSubstr("--kernel"));
+  EXPECT_EQ(ErrorOf({"--kernel", "/k", "vmlinux"}),
+            "unexpected argument \"vmlinux\": hull-vmm takes only options; see hull-vmm --help");
+}
+
+TEST(VmmFlags, ValidationRunsOnTheMergedConfig) {
+  EXPECT_EQ(ErrorOf({"--vcpus", "2"}),
+            "no kernel: give --kernel PATH or boot-source.kernel_image_path");
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--memory", "513", "--huge-pages", "2M"}),
+              HasSubstr("multiple of 2"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--memory", "0"}),
+              HasSubstr("machine-config.mem_size_mib (--memory)"));
+}
+
+TEST(VmmFlags, FlagsOverrideTheConfigFile) {
+  TempConfigFile file(R"({
+    "boot-source": {"kernel_image_path": "/file/vmlinux", "boot_args": "from-file"},
+    "machine-config": {"vcpu_count": 2, "mem_size_mib": 256},
+    "logger": {"level": "Info", "log_path": "/tmp/fc.log"},
+    "hull": {"serial": {"output": "file", "path": "/tmp/file-serial"},
+             "cpuid_masks": [{"leaf": 1, "register": "ecx", "clear_bits": 1}]}})");
+  base::Result<VmmCommandLine> result =
+      Parse({"--config", file.path(), "--vcpus", "8", "--serial", "pty", "--cpuid-mask",
+             "7:ebx:2", "--log-level", "error"});
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  const VmConfig& config = result->config;
+  EXPECT_EQ(config.kernel_image_path, "/file/vmlinux");  // from the file
+  EXPECT_EQ(config.boot_args, "from-file");
+  EXPECT_EQ(config.mem_size_mib, 256u);
+  EXPECT_EQ(config.vcpu_count, 8u);  // from the flag
+  EXPECT_EQ(config.serial_output, SerialOutput::kPty);
+  EXPECT_EQ(config.serial_path, "");
+  ASSERT_EQ(config.cpuid_masks.size(), 2u);  // the flag's mask is added to the file's
+  EXPECT_EQ(config.cpuid_masks[0].leaf, 1u);
+  EXPECT_EQ(config.cpuid_masks[1].leaf, 7u);
+  EXPECT_EQ(result->log_level, base::LogLevel::kError);
+  EXPECT_THAT(result->notes, testing::ElementsAre(HasSubstr("logger.log_path is ignored")));
+}
+
+TEST(VmmFlags, ConfigFileLogLevelAppliesWithoutTheFlag) {
+  TempConfigFile file(R"({"logger": {"level": "Warning"}})");
+  base::Result<VmmCommandLine> result = Parse({"--config", file.path(), "--kernel", "/k"});
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_EQ(result->log_level, base::LogLevel::kWarning);
+  EXPECT_EQ(result->config.kernel_image_path, "/k");
+}
+
+TEST(VmmFlags, ConfigFileErrorsNameTheFile) {
+  TempConfigFile file(R"({"machine-config": {"vcpus": 2}})");
+  EXPECT_EQ(ErrorOf({"--config", file.path()}),
+            file.path() + ": unknown field \"vcpus\" in machine-config (known fields: "
+                          "vcpu_count, mem_size_mib, smt, track_dirty_pages, huge_pages, "
+                          "cpu_template)");
+  EXPECT_THAT(ErrorOf({"--config", "/nonexistent/vm.json"}), HasSubstr("/nonexistent/vm.json"));
+}
+
+}  // namespace
+}  // namespace hull::vmm
