@@ -11,6 +11,7 @@ namespace hull::base {
 class EventFd {
  public:
   // flags: EFD_NONBLOCK and/or EFD_SEMAPHORE; EFD_CLOEXEC is always added.
+  EventFd() = default;  // invalid until assigned from Create()
   static Result<EventFd> Create(int flags = 0);
 
   int fd() const { return fd_.get(); }

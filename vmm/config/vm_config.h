@@ -45,7 +45,7 @@ struct VmConfig {
   double timeout_seconds = 0;         // 0: no timeout
 
   static std::string default_boot_args() {
-    return "console=ttyS0 reboot=k panic=1 nomodule";
+    return "console=ttyS0 reboot=k panic=1 nomodule i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
   }
 };
 

@@ -1,0 +1,37 @@
+// RunProcess: runs a program to completion for a test, capturing stdout and stderr
+// separately, with a wall-clock limit after which the process is killed (so a test can
+// never hang). Tests use it to drive hull-vmm as a user would.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace hull::testing {
+
+struct ProcessResult {
+  int exit_status = -1;   // exit code, or 128 + signal number
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+};
+
+ProcessResult RunProcess(const std::vector<std::string>& argv, double timeout_seconds = 60,
+                         const std::string& stdin_data = "");
+
+// The value of environment variable `name`, or `fallback`.
+std::string EnvOr(const char* name, const std::string& fallback);
+
+// A temporary file with the given contents, removed on destruction.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& contents, const std::string& suffix = "");
+  ~TempFile();
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace hull::testing

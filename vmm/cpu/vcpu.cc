@@ -1,0 +1,190 @@
+#include "vmm/cpu/vcpu.h"
+
+#include <signal.h>
+
+#include <cstring>
+#include <sstream>
+
+#include "base/logging.h"
+
+namespace hull::vmm::cpu {
+namespace {
+
+int KickSignal() { return SIGRTMIN + 1; }
+
+void OnKick(int) {}
+
+std::string Hex(uint64_t v) {
+  std::ostringstream s;
+  s << "0x" << std::hex << v;
+  return s.str();
+}
+
+}  // namespace
+
+VcpuThread::VcpuThread(kvm::KvmVcpu vcpu, const devices::Bus& pio, const devices::Bus& mmio,
+                       VmEndSink& sink)
+    : vcpu_(std::move(vcpu)), pio_(pio), mmio_(mmio), sink_(sink) {}
+
+VcpuThread::~VcpuThread() {
+  Stop();
+  Join();
+}
+
+base::Status VcpuThread::InstallKickHandler() {
+  struct sigaction action {};
+  action.sa_handler = OnKick;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: KVM_RUN must return EINTR
+  if (sigaction(KickSignal(), &action, nullptr) != 0) {
+    return base::Status::Errno("installing the vCPU kick signal handler");
+  }
+  return base::Status::Ok();
+}
+
+base::Status VcpuThread::Start() {
+  std::mutex started_mu;
+  std::condition_variable started_cv;
+  bool started = false;
+  try {
+    thread_ = std::thread([&, this] {
+      {
+        std::lock_guard<std::mutex> lock(started_mu);
+        native_ = pthread_self();
+        started = true;
+      }
+      started_cv.notify_one();
+      Loop();
+    });
+  } catch (const std::system_error& e) {
+    return base::Status::Error(std::string("starting vCPU thread: ") + e.what());
+  }
+  std::unique_lock<std::mutex> lock(started_mu);
+  started_cv.wait(lock, [&] { return started; });
+  return base::Status::Ok();
+}
+
+void VcpuThread::Kick() {
+  vcpu_.SetImmediateExit(true);
+  if (thread_.joinable()) pthread_kill(native_, KickSignal());
+}
+
+void VcpuThread::Pause() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (request_ != Request::kRun || !thread_.joinable()) return;
+  request_ = Request::kPause;
+  Kick();
+  cv_.wait(lock, [this] { return parked_ || request_ == Request::kStop; });
+}
+
+void VcpuThread::Resume() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (request_ != Request::kPause) return;
+  request_ = Request::kRun;
+  cv_.notify_all();
+}
+
+void VcpuThread::Stop() {
+  std::lock_guard<std::mutex> lock(mu_);
+  request_ = Request::kStop;
+  Kick();
+  cv_.notify_all();
+}
+
+void VcpuThread::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+bool VcpuThread::WaitWhilePaused() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (request_ == Request::kPause) {
+    parked_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return request_ != Request::kPause; });
+    parked_ = false;
+  }
+  if (request_ == Request::kStop) return false;
+  // Only clear immediate_exit under the lock, so a Pause/Stop that set it after we
+  // looked at request_ is never lost.
+  vcpu_.SetImmediateExit(false);
+  return true;
+}
+
+void VcpuThread::Loop() {
+  for (;;) {
+    if (!WaitWhilePaused() || sink_.Ending()) return;
+    base::Result<kvm::VcpuExit> exit = vcpu_.Run();
+    if (!exit.ok()) {
+      sink_.EndVm({VmEndKind::kVmmError, 0, exit.status().message()});
+      return;
+    }
+    if (!HandleExit(*exit)) return;
+  }
+}
+
+bool VcpuThread::HandleExit(const kvm::VcpuExit& exit) {
+  using Kind = kvm::VcpuExit::Kind;
+  std::string where = "vCPU " + std::to_string(vcpu_.id()) + ": " + kvm::DescribeExit(exit);
+  switch (exit.kind) {
+    case Kind::kIoIn:
+    case Kind::kIoOut:
+      HandlePortIo(exit);
+      return true;
+    case Kind::kMmioRead:
+    case Kind::kMmioWrite:
+      HandleMmio(exit);
+      return true;
+    case Kind::kInterrupted:
+      return true;  // the loop looks at the request
+    case Kind::kHlt:
+      // Only reachable without an in-kernel LAPIC, which hull-vmm always creates.
+      sink_.EndVm({VmEndKind::kPowerOff, 0, "vCPU halted"});
+      return false;
+    case Kind::kShutdown:
+      sink_.EndVm({VmEndKind::kTripleFault, 0, where});
+      return false;
+    case Kind::kSystemReset:
+      sink_.EndVm({VmEndKind::kReset, 0, where});
+      return false;
+    case Kind::kSystemShutdown:
+      sink_.EndVm({VmEndKind::kPowerOff, 0, where});
+      return false;
+    case Kind::kInternalError:
+      sink_.EndVm({VmEndKind::kInternalError, 0, where});
+      return false;
+    case Kind::kFailEntry:
+    case Kind::kUnknown:
+      sink_.EndVm({VmEndKind::kUnsupported, 0, where});
+      return false;
+  }
+  return false;
+}
+
+void VcpuThread::HandlePortIo(const kvm::VcpuExit& exit) {
+  for (uint32_t i = 0; i < exit.count; ++i) {
+    std::span<uint8_t> data = exit.data.subspan(size_t{i} * exit.size, exit.size);
+    bool mapped = exit.kind == kvm::VcpuExit::Kind::kIoOut
+                      ? pio_.Write(exit.address, data)
+                      : pio_.Read(exit.address, data);
+    if (mapped) continue;
+    if (exit.kind == kvm::VcpuExit::Kind::kIoIn) std::memset(data.data(), 0xff, data.size());
+    // Guests probe many ports that a micro-VM does not have; that is normal.
+    LOG_DEBUG << "vCPU " << vcpu_.id() << ": unmapped port " << Hex(exit.address);
+  }
+}
+
+void VcpuThread::HandleMmio(const kvm::VcpuExit& exit) {
+  bool mapped = exit.kind == kvm::VcpuExit::Kind::kMmioWrite ? mmio_.Write(exit.address, exit.data)
+                                                              : mmio_.Read(exit.address, exit.data);
+  if (mapped) return;
+  if (exit.kind == kvm::VcpuExit::Kind::kMmioRead) {
+    std::memset(exit.data.data(), 0xff, exit.data.size());
+  }
+  if (!warned_unmapped_) {
+    warned_unmapped_ = true;
+    LOG_WARNING << "vCPU " << vcpu_.id() << ": access to unmapped MMIO address "
+                << Hex(exit.address) << " ignored (reported once)";
+  }
+}
+
+}  // namespace hull::vmm::cpu
