@@ -45,7 +45,9 @@ base::Result<BootResult> PrepareBoot(const BootInputs& inputs, const devices::Gu
   }
   ASSIGN_OR_RETURN(uint64_t low_end, LowRamEnd(mem));
   ASSIGN_OR_RETURN(std::vector<boot_e820_entry> e820, BuildE820Map(mem));
-  ASSIGN_OR_RETURN(LoadedKernel kernel, LoadKernel(inputs.kernel, mem));
+  base::Result<LoadedKernel> loaded = LoadKernel(inputs.kernel, mem);
+  if (!loaded.ok()) return loaded.status().WithContext("loading the kernel");
+  const LoadedKernel& kernel = *loaded;
   RETURN_IF_ERROR(CheckRoomForInitrd(kernel, inputs.initrd.size(), low_end, mem));
   RETURN_IF_ERROR(WriteCmdline(inputs.cmdline, kernel.cmdline_max_length, mem));
   ASSIGN_OR_RETURN(InitrdPlacement initrd, LoadInitrd(inputs.initrd, kernel, mem));

@@ -111,7 +111,7 @@ TEST_F(PrepareBootTest, ReportsMemoryTooSmallForTheKernel) {
   TestGuestMemory ram(8 * kMiB);
   base::Result<BootResult> r = PrepareBoot(Inputs(elf_), ram.mem());
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message().rfind("guest memory (8 MiB) is too small for this kernel", 0), 0u)
+  EXPECT_EQ(r.status().message().rfind("loading the kernel: guest memory (8 MiB) is too small for this kernel", 0), 0u)
       << r.status().message();
 }
 
