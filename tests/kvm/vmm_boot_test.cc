@@ -2,6 +2,7 @@
 // checking what they report over the serial port and how the VM ends. Every test
 // skips, saying why, where /dev/kvm is missing or unusable.
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -178,10 +179,9 @@ TEST(Vmm, SpinningGuestIsStoppedByTheTimeout) {
 
 TEST(Vmm, SigtermStopsARunningVmCleanly) {
   SKIP_WITHOUT_KVM();
-  ProcessResult r = RunProcess({"/usr/bin/timeout", "--preserve-status", "-s", "TERM", "2",
-                                VmmPath(), "--kernel", GuestElf(), "--cmdline",
-                                "hulltest.mode=spin", "--vcpus", "2"},
-                               60);
+  ProcessResult r = RunProcessAndSignal(
+      {VmmPath(), "--kernel", GuestElf(), "--cmdline", "hulltest.mode=spin", "--vcpus", "2"},
+      SIGTERM, 2, 60);
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_status, 143) << r.err;
   EXPECT_NE(r.err.find("SIGTERM"), std::string::npos) << r.err;

@@ -22,8 +22,10 @@ double Now() {
 
 }  // namespace
 
-ProcessResult RunProcess(const std::vector<std::string>& argv, double timeout_seconds,
-                         const std::string& stdin_data) {
+namespace {
+
+ProcessResult Run(const std::vector<std::string>& argv, double timeout_seconds,
+                  const std::string& stdin_data, int signal_to_send, double signal_after) {
   ProcessResult result;
   int out_pipe[2], err_pipe[2], in_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC) || pipe2(in_pipe, O_CLOEXEC)) {
@@ -51,7 +53,9 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, double timeout_se
   }
   close(in_pipe[1]);
 
-  double deadline = Now() + timeout_seconds;
+  double start = Now();
+  double deadline = start + timeout_seconds;
+  bool signalled = signal_to_send == 0;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   while (open_fds > 0) {
@@ -61,6 +65,11 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, double timeout_se
       kill(pid, SIGKILL);
       break;
     }
+    if (!signalled && Now() - start >= signal_after) {
+      kill(pid, signal_to_send);
+      signalled = true;
+    }
+    if (!signalled && signal_after - (Now() - start) < left) left = signal_after - (Now() - start);
     int r = poll(fds, 2, static_cast<int>(left * 1000) + 1);
     if (r < 0 && errno == EINTR) continue;
     for (int i = 0; i < 2; ++i) {
@@ -83,6 +92,18 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, double timeout_se
   waitpid(pid, &status, 0);
   result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+}  // namespace
+
+ProcessResult RunProcess(const std::vector<std::string>& argv, double timeout_seconds,
+                         const std::string& stdin_data) {
+  return Run(argv, timeout_seconds, stdin_data, 0, 0);
+}
+
+ProcessResult RunProcessAndSignal(const std::vector<std::string>& argv, int signal,
+                                  double signal_after_seconds, double timeout_seconds) {
+  return Run(argv, timeout_seconds, "", signal, signal_after_seconds);
 }
 
 std::string EnvOr(const char* name, const std::string& fallback) {

@@ -18,6 +18,11 @@ struct ProcessResult {
 ProcessResult RunProcess(const std::vector<std::string>& argv, double timeout_seconds = 60,
                          const std::string& stdin_data = "");
 
+// Like RunProcess, but sends `signal` to the process `signal_after_seconds` after it
+// started (as a user's Ctrl-C or a supervisor's SIGTERM would).
+ProcessResult RunProcessAndSignal(const std::vector<std::string>& argv, int signal,
+                                  double signal_after_seconds, double timeout_seconds = 60);
+
 // The value of environment variable `name`, or `fallback`.
 std::string EnvOr(const char* name, const std::string& fallback);
 

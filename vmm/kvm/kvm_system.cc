@@ -1,7 +1,7 @@
 #include "vmm/kvm/kvm_system.h"
 
 #include <fcntl.h>
-#include <linux/kvm.h>
+#include "vmm/kvm/kvm_uapi.h"
 #include <sys/ioctl.h>
 
 #include <memory>
@@ -74,15 +74,17 @@ int KvmSystem::CheckExtension(unsigned long capability) const {
 }
 
 base::Result<std::vector<CpuidEntry>> KvmSystem::GetSupportedCpuid() const {
-  // The kernel says E2BIG while the buffer is too small; grow until it fits.
-  for (uint32_t n = 128; n <= 4096; n *= 2) {
+  // The kernel says E2BIG while the buffer is too small; grow until it fits. Linux
+  // caps the count at KVM_MAX_CPUID_ENTRIES (256 since 5.x), so that is tried first.
+  for (uint32_t n = 256; n <= 4096; n *= 2) {
     size_t bytes = sizeof(kvm_cpuid2) + n * sizeof(kvm_cpuid_entry2);
     std::unique_ptr<uint8_t[]> buffer(new uint8_t[bytes]());
     auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buffer.get());
     cpuid->nent = n;
     if (::ioctl(fd_.get(), KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
       if (errno == E2BIG) continue;
-      return base::Status::Errno("KVM_GET_SUPPORTED_CPUID");
+      return base::Status::Errno("KVM_GET_SUPPORTED_CPUID with room for " + std::to_string(n) +
+                                 " entries");
     }
     std::vector<CpuidEntry> entries;
     entries.reserve(cpuid->nent);

@@ -1,6 +1,6 @@
 #include "vmm/kvm/kvm_vcpu.h"
 
-#include <linux/kvm.h>
+#include "vmm/kvm/kvm_uapi.h"
 #include <sys/ioctl.h>
 
 #include <cstring>
@@ -87,12 +87,14 @@ base::Status KvmVcpu::SetMsrs(std::span<const MsrValue> msrs) {
 }
 
 base::Result<uint64_t> KvmVcpu::GetMsr(uint32_t index) {
-  alignas(kvm_msrs) uint8_t buffer[sizeof(kvm_msrs) + sizeof(kvm_msr_entry)] = {};
-  auto* list = reinterpret_cast<kvm_msrs*>(buffer);
-  list->nmsrs = 1;
-  list->entries[0].index = index;
-  if (::ioctl(fd_.get(), KVM_GET_MSRS, list) != 1) return base::Status::Errno("KVM_GET_MSRS");
-  return static_cast<uint64_t>(list->entries[0].data);
+  struct {
+    kvm_msrs header;
+    kvm_msr_entry entry;  // header.entries[0]
+  } list{};
+  list.header.nmsrs = 1;
+  list.entry.index = index;
+  if (::ioctl(fd_.get(), KVM_GET_MSRS, &list) != 1) return base::Status::Errno("KVM_GET_MSRS");
+  return static_cast<uint64_t>(list.entry.data);
 }
 
 base::Status KvmVcpu::SetBootState(const boot::BootCpuState& state) {

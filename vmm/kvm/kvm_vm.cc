@@ -1,6 +1,6 @@
 #include "vmm/kvm/kvm_vm.h"
 
-#include <linux/kvm.h>
+#include "vmm/kvm/kvm_uapi.h"
 #include <sys/ioctl.h>
 
 #include "vmm/kvm/kvm_vcpu.h"

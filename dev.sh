@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# hull's one entry point for people and CI on a Debian 12 machine, as root:
+#   ./dev.sh demo    install what is missing, build, and run hull's main job on its
+#                    built-in default (today: hull-vmm boots the test guest)
+#   ./dev.sh test    install what is missing, build, and run the whole test suite
+#   ./dev.sh build   install what is missing and build
+#   ./dev.sh bench   build and run the benchmarks (benchmarks/README.md)
+# Idempotent: a second run installs nothing and rebuilds only what changed.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+ROOT=$PWD
+BUILD=${HULL_BUILD_DIR:-$ROOT/build}
+
+# Debian packages the build, the tests and the benchmarks need.
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libboost-program-options-dev
+  qemu-system-x86 busybox-static cpio kmod
+  hyperfine
+)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+install_deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing: ${missing[*]}"
+    [ "$(id -u)" = 0 ] || { echo "dev.sh: run as root to install packages" >&2; exit 1; }
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+build() {
+  install_deps
+  say "building in $BUILD"
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  ninja -C "$BUILD" -j"$(nproc)"
+}
+
+kvm_usable() {
+  [ -c /dev/kvm ] && exec 3<>/dev/kvm 2>/dev/null && { exec 3>&-; return 0; }
+  return 1
+}
+
+VMM=$BUILD/vmm/hull-vmm
+GUEST_ELF=$BUILD/tests/guests/hull-test-guest.elf
+GUEST_BZ=$BUILD/tests/guests/hull-test-guest.bzImage
+NESTED=$ROOT/tests/nested/run-in-tcg-kvm.sh
+
+# Runs a command where /dev/kvm works: here, or inside QEMU/TCG (tests/nested).
+with_kvm() {
+  if kvm_usable; then
+    "$@"
+  else
+    say "no usable /dev/kvm on this host: running inside a QEMU/TCG VM that provides KVM (tests/nested)"
+    "$NESTED" --timeout 900 --add "$VMM" --add "$GUEST_ELF" --add "$GUEST_BZ" \
+      --add "$BUILD/tests/kvm/vmm_boot_tests" \
+      --env HULL_VMM="$VMM" --env HULL_TEST_GUEST_ELF="$GUEST_ELF" \
+      --env HULL_TEST_GUEST_BZIMAGE="$GUEST_BZ" -- "$@"
+  fi
+}
+
+demo() {
+  build
+  say "hull-vmm boots the test guest (tests/guests) by the Linux 64-bit boot protocol"
+  local status=0
+  with_kvm "$VMM" --kernel "$GUEST_ELF" --vcpus 2 --memory 64 --timeout 120 \
+    --cmdline "hulltest.mode=bootstate console=ttyS0" || status=$?
+  say "hull-vmm exited with status $status (docs/hull-vmm.md explains the statuses)"
+  return "$status"
+}
+
+run_tests() {
+  build
+  say "unit, device, guest and bad-input tests (ctest)"
+  local status=0
+  (cd "$BUILD" && ctest -j"$(nproc)" --output-on-failure --timeout 600) || status=$?
+  if kvm_usable; then
+    say "/dev/kvm is usable here: the kvm-labelled tests above ran under it"
+  else
+    say "kvm-labelled tests skipped above (no usable /dev/kvm); running them under KVM inside QEMU/TCG"
+    with_kvm "$BUILD/tests/kvm/vmm_boot_tests" || status=$?
+  fi
+  return "$status"
+}
+
+case "${1:-}" in
+  demo) demo ;;
+  test) run_tests ;;
+  build) build ;;
+  bench) build; exec "$ROOT/benchmarks/run.sh" "${@:2}" ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
