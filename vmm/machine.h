@@ -42,6 +42,7 @@ class Machine final : public VmEndSink {
   bool Ending() const override { return ending_.load(std::memory_order_acquire); }
 
   const boot::BootResult& boot() const { return boot_; }
+  const devices::GuestMemory& memory() const { return ram_.memory(); }
 
  private:
   Machine(VmConfig config, GuestRam ram, kvm::KvmSystem kvm, kvm::KvmVm vm);

@@ -125,6 +125,16 @@ static _Noreturn void mode_spin(void) {
   __builtin_unreachable();
 }
 
+// Counts forever in a 64-bit word at TICKER_COUNTER_ADDR (guest-physical, in low RAM
+// that no boot structure uses), so a test can watch the vCPU run — or not run, while
+// the VMM has it paused — by reading guest memory.
+#define TICKER_COUNTER_ADDR 0x80000ull
+static _Noreturn void mode_ticker(void) {
+  volatile uint64_t* counter = (volatile uint64_t*)TICKER_COUNTER_ADDR;
+  put_str("ticking\n");
+  for (;;) *counter = *counter + 1;
+}
+
 static _Noreturn void mode_count(const struct cmdline* cmdline) {
   uint64_t iterations = DEFAULT_ITERATIONS;
   if (!cmdline_decimal(cmdline, "hulltest.iterations", &iterations)) {
@@ -151,6 +161,7 @@ void guest_main(const struct entry_state* entry) {
   if (cmdline_value_is(&cmdline, kMode, "triplefault")) mode_triple_fault();
   if (cmdline_value_is(&cmdline, kMode, "pagefault")) mode_page_fault();
   if (cmdline_value_is(&cmdline, kMode, "spin")) mode_spin();
+  if (cmdline_value_is(&cmdline, kMode, "ticker")) mode_ticker();
   if (cmdline_value_is(&cmdline, kMode, "count")) mode_count(&cmdline);
   put_str("unknown mode\n");
   exit_vm(EXIT_STATUS_UNKNOWN_MODE);

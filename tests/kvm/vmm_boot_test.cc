@@ -6,30 +6,17 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "tests/kvm/kvm_available.h"
 #include "tests/kvm/vmm_test_util.h"
 
 namespace hull::testing {
 namespace {
-
-std::string KvmUnavailableReason() {
-  int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-  if (fd < 0) {
-    return std::string("/dev/kvm cannot be opened (") + strerror(errno) +
-           "): this host offers no KVM; tests/nested runs this suite under KVM inside QEMU";
-  }
-  close(fd);
-  return "";
-}
-
-#define SKIP_WITHOUT_KVM()                                       \
-  do {                                                           \
-    std::string reason = KvmUnavailableReason();                 \
-    if (!reason.empty()) GTEST_SKIP() << reason;                 \
-  } while (0)
 
 uint32_t Fnv1a(const std::string& data) {
   uint32_t h = 2166136261u;
@@ -214,6 +201,86 @@ TEST_P(MultiVcpu, MpTableAndCpuidDescribeEveryVcpu) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vmm, MultiVcpu, ::testing::Values(1, 2, 4));
+
+TEST(Vmm, CpuidMaskClearsTheNamedBit) {
+  SKIP_WITHOUT_KVM();
+  ProcessResult r = RunVmm({"--kernel", GuestElf(), "--cmdline", "hulltest.mode=bootstate",
+                            "--cpuid-mask", "1:ecx:0x80000000"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  auto report = ParseReport(r.out);
+  EXPECT_EQ(Num(report, "cpuid.hypervisor_bit"), 0u);
+  EXPECT_EQ(report["cpuid.hypervisor"], "KVMKVMKVM");  // the leaf itself stays
+}
+
+TEST(Vmm, SerialOutputCanGoToAFile) {
+  SKIP_WITHOUT_KVM();
+  TempFile serial("stale contents that must be replaced");
+  ProcessResult r = RunVmm({"--kernel", GuestElf(), "--cmdline", "hulltest.mode=exit hulltest.status=7",
+                            "--serial", "file:" + serial.path()});
+  EXPECT_EQ(r.exit_status, 7) << r.err;
+  EXPECT_EQ(r.out, "");
+  std::ifstream in(serial.path());
+  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(contents, "exiting 7\n");
+}
+
+TEST(Vmm, FirecrackerConfigFileBootsTheGuest) {
+  SKIP_WITHOUT_KVM();
+  TempFile config(R"({
+    "boot-source": {"kernel_image_path": ")" + GuestBzImage() + R"(",
+                    "initrd_path": null,
+                    "boot_args": "hulltest.mode=bootstate"},
+    "machine-config": {"vcpu_count": 2, "mem_size_mib": 80, "smt": false},
+    "drives": [],
+    "network-interfaces": []
+  })");
+  ProcessResult r = RunVmm({"--config", config.path()});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  auto report = ParseReport(r.out);
+  EXPECT_EQ(Num(report, "mp.cpus"), 2u);
+  EXPECT_EQ(report["cmdline"], "hulltest.mode=bootstate");
+  bool top = false;
+  for (uint64_t i = 0; i < Num(report, "e820_entries"); ++i) {
+    std::string e = report["e820." + std::to_string(i)];
+    uint64_t addr = std::stoull(e, nullptr, 0);
+    uint64_t size = std::stoull(e.substr(e.find(',') + 1), nullptr, 0);
+    top |= addr + size == (80ull << 20);
+  }
+  EXPECT_TRUE(top) << r.out;
+}
+
+TEST(Vmm, MemfdBackedGuestMemoryBoots) {
+  SKIP_WITHOUT_KVM();
+  ProcessResult r = RunVmm({"--kernel", GuestElf(), "--cmdline", "hulltest.mode=exit hulltest.status=5",
+                            "--memory-backing", "memfd"});
+  EXPECT_EQ(r.exit_status, 5) << r.err;
+}
+
+// Free 2 MiB huge pages, from /proc/meminfo.
+uint64_t FreeHugePages() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t value = 0;
+  while (in >> key >> value) {
+    if (key == "HugePages_Free:") return value;
+    in.ignore(256, '\n');
+  }
+  return 0;
+}
+
+TEST(Vmm, HugePageBackedGuestMemoryBoots) {
+  SKIP_WITHOUT_KVM();
+  if (FreeHugePages() < 32) {
+    GTEST_SKIP() << "fewer than 32 free 2 MiB huge pages (HugePages_Free in /proc/meminfo); "
+                    "reserve some with: echo 64 > /proc/sys/vm/nr_hugepages";
+  }
+  for (const char* backing : {"anonymous", "memfd"}) {
+    ProcessResult r = RunVmm({"--kernel", GuestElf(), "--cmdline", "hulltest.mode=bootstate",
+                              "--memory", "64", "--huge-pages", "2M", "--memory-backing", backing});
+    EXPECT_EQ(r.exit_status, 0) << backing << ": " << r.err;
+    EXPECT_NE(r.out.find("\ndone"), std::string::npos) << backing;
+  }
+}
 
 }  // namespace
 }  // namespace hull::testing

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/kvm/kvm_available.h"
 #include "tests/kvm/vmm_test_util.h"
 
 namespace hull::testing {
@@ -92,6 +93,14 @@ TEST(VmmInput, UnknownFlagIsNamed) {
 TEST(VmmInput, VcpuCountOutOfRangeIsRejected) {
   ExpectOneLineError(RunVmm({"--kernel", GuestElf(), "--vcpus", "0"}), "vcpu");
   ExpectOneLineError(RunVmm({"--kernel", GuestElf(), "--vcpus", "300"}), "vcpu");
+}
+
+TEST(VmmInput, WithoutKvmTheErrorSaysWhatToDo) {
+  if (KvmUnavailableReason().empty()) {
+    GTEST_SKIP() << "this host has a usable /dev/kvm, so the no-KVM error cannot be seen here";
+  }
+  ExpectOneLineError(RunVmm({"--kernel", GuestElf(), "--cmdline", "hulltest.mode=hello"}),
+                     "/dev/kvm");
 }
 
 TEST(VmmInput, HelpDescribesEveryFlagAndExitsZero) {
