@@ -78,18 +78,40 @@ demo() {
 
 run_tests() {
   build
+  local logs status=0
+  logs=$(mktemp -d /tmp/hull-test-logs.XXXXXX)
+  trap 'rm -rf "$logs"' RETURN
   say "unit, device, guest and bad-input tests (ctest)"
-  local status=0
-  (cd "$BUILD" && ctest -j"$(nproc)" --output-on-failure --timeout 600) || status=$?
+  (cd "$BUILD" && ctest -j"$(nproc)" --output-on-failure --timeout 600) 2>&1 | tee "$logs/ctest" \
+    || status=1
   if kvm_usable; then
     say "/dev/kvm is usable here: the kvm-labelled tests above ran under it"
   else
     say "kvm-labelled tests skipped above (no usable /dev/kvm); running them under KVM inside QEMU/TCG"
     # The nested VM is ours alone, so it may reserve huge pages for the huge-page test.
     with_kvm /bin/sh -c "echo 64 > /proc/sys/vm/nr_hugepages; exec $BUILD/tests/kvm/vmm_boot_tests" \
-      || status=$?
+      2>&1 | tee "$logs/nested" || status=1
   fi
+  summarize "$logs"
   return "$status"
+}
+
+# One closing line over every suite: ctest's own, plus the nested GoogleTest run.
+summarize() {
+  local total failed skipped passed
+  total=$(sed -n 's/.* tests failed out of \([0-9]*\).*/\1/p' "$1/ctest" | tail -1)
+  failed=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' "$1/ctest" | tail -1)
+  skipped=$(grep -c '(Skipped)' "$1/ctest" || true)
+  passed=$(( ${total:-0} - ${failed:-0} - skipped ))
+  failed=${failed:-1}
+  if [ -f "$1/nested" ]; then
+    local np nf
+    np=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$1/nested" | tail -1)
+    nf=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$1/nested" | tail -1)
+    [ -n "$np$nf" ] || nf=1  # the nested run did not get as far as a result
+    passed=$(( passed + ${np:-0} )); failed=$(( failed + ${nf:-0} ))
+  fi
+  echo "total: $passed passed, $failed failed, $skipped skipped"
 }
 
 case "${1:-}" in
