@@ -135,6 +135,17 @@ static _Noreturn void mode_ticker(void) {
   for (;;) *counter = *counter + 1;
 }
 
+// Jumps into the MMIO gap, where no RAM backs the address: the CPU must fetch its next
+// instruction from MMIO, which KVM cannot emulate, so the VMM sees an internal error.
+#define MMIO_GAP_ADDR 0xd0000000ull
+static _Noreturn void mode_mmio_fetch(void) {
+  put_str("jumping into MMIO\n");
+  void (*target)(void) = (void (*)(void))phys_ptr(MMIO_GAP_ADDR);
+  target();
+  put_str("returned from MMIO\n");
+  exit_vm(97);
+}
+
 static _Noreturn void mode_count(const struct cmdline* cmdline) {
   uint64_t iterations = DEFAULT_ITERATIONS;
   if (!cmdline_decimal(cmdline, "hulltest.iterations", &iterations)) {
@@ -162,6 +173,7 @@ void guest_main(const struct entry_state* entry) {
   if (cmdline_value_is(&cmdline, kMode, "pagefault")) mode_page_fault();
   if (cmdline_value_is(&cmdline, kMode, "spin")) mode_spin();
   if (cmdline_value_is(&cmdline, kMode, "ticker")) mode_ticker();
+  if (cmdline_value_is(&cmdline, kMode, "mmiofetch")) mode_mmio_fetch();
   if (cmdline_value_is(&cmdline, kMode, "count")) mode_count(&cmdline);
   put_str("unknown mode\n");
   exit_vm(EXIT_STATUS_UNKNOWN_MODE);

@@ -154,6 +154,14 @@ TEST(Vmm, TripleFaultEndsTheVmWithItsReason) {
   EXPECT_NE(r.err.find("triple"), std::string::npos) << r.err;
 }
 
+TEST(Vmm, InstructionFetchFromMmioEndsTheVmAsAnInternalError) {
+  SKIP_WITHOUT_KVM();
+  ProcessResult r = RunVmm({"--kernel", GuestElf(), "--cmdline", "hulltest.mode=mmiofetch"});
+  EXPECT_EQ(r.exit_status, 203) << r.err;
+  EXPECT_EQ(r.out, "jumping into MMIO\n");
+  EXPECT_NE(r.err.find("KVM internal error"), std::string::npos) << r.err;
+}
+
 TEST(Vmm, SpinningGuestIsStoppedByTheTimeout) {
   SKIP_WITHOUT_KVM();
   ProcessResult r = RunVmm({"--kernel", GuestElf(), "--cmdline", "hulltest.mode=spin",
