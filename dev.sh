@@ -92,8 +92,17 @@ run_tests() {
     with_kvm /bin/sh -c "echo 64 > /proc/sys/vm/nr_hugepages; exec $BUILD/tests/kvm/vmm_boot_tests" \
       2>&1 | tee "$logs/nested" || status=1
   fi
+  skip_reasons
   summarize "$logs"
   return "$status"
+}
+
+# Why each skipped ctest test was skipped (GoogleTest's GTEST_SKIP message), counted.
+skip_reasons() {
+  local log=$BUILD/Testing/Temporary/LastTest.log
+  [ -f "$log" ] || return 0
+  grep -h -A1 ': Skipped$' "$log" | grep -v -e ': Skipped$' -e '^--$' | sort | uniq -c |
+    while read -r count reason; do say "skipped $count test(s): $reason"; done
 }
 
 # One closing line over every suite: ctest's own, plus the nested GoogleTest run.
