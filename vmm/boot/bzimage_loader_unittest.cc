@@ -14,16 +14,7 @@ using testing::TestGuestMemory;
 
 constexpr uint64_t kMiB = 1 << 20;
 
-class BzImageLoaderTest : public ::testing::Test {
- protected:
-  TestGuestMemory ram_{64 * kMiB};
-  const devices::GuestMemory& mem() { return ram_.mem(); }
-
-  std::string LoadError(const std::vector<uint8_t>& image) {
-    base::Result<LoadedKernel> kernel = LoadKernel(image, mem());
-    return kernel.ok() ? "(loaded)" : kernel.status().message();
-  }
-};
+using BzImageLoaderTest = testing::KernelLoaderTest;
 
 TEST_F(BzImageLoaderTest, LoadsProtectedModeKernelAtOneMiBWithEntryAt0x200) {
   BzImageSpec spec;

@@ -23,16 +23,7 @@ std::vector<uint8_t> Bytes(size_t n, uint8_t seed) {
   return v;
 }
 
-class ElfLoaderTest : public ::testing::Test {
- protected:
-  TestGuestMemory ram_{64 * kMiB};
-  const devices::GuestMemory& mem() { return ram_.mem(); }
-
-  std::string LoadError(const std::vector<uint8_t>& image) {
-    base::Result<LoadedKernel> kernel = LoadKernel(image, mem());
-    return kernel.ok() ? "(loaded)" : kernel.status().message();
-  }
-};
+using ElfLoaderTest = testing::KernelLoaderTest;
 
 TEST_F(ElfLoaderTest, LoadsSegmentsAtPhysicalAddressesAndZeroesBss) {
   auto image = MakeElfImage({{16 * kMiB, Bytes(300, 1)}, {17 * kMiB, Bytes(100, 9), 0x3000}},

@@ -8,9 +8,13 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "devices/guest_memory.h"
+#include "vmm/boot/kernel_loader.h"
 
 namespace hull::vmm::boot::testing {
 
@@ -28,6 +32,18 @@ class TestGuestMemory {
   std::unique_ptr<uint8_t, Free> low_;
   std::unique_ptr<uint8_t, Free> high_;
   devices::GuestMemory mem_;
+};
+
+// A fixture for kernel-loader tests: 64 MiB of guest RAM, and LoadKernel's error text.
+class KernelLoaderTest : public ::testing::Test {
+ protected:
+  TestGuestMemory ram_{64ull << 20};
+  const devices::GuestMemory& mem() { return ram_.mem(); }
+
+  std::string LoadError(const std::vector<uint8_t>& image) {
+    base::Result<LoadedKernel> kernel = LoadKernel(image, mem());
+    return kernel.ok() ? "(loaded)" : kernel.status().message();
+  }
 };
 
 struct TestSegment {
