@@ -19,6 +19,7 @@ constexpr uint8_t kStrKeylock = 0x10;  // 1: keyboard not inhibited
 constexpr uint8_t kStrAuxData = 0x20;  // the output byte came from the AUX port
 
 // Command byte (controller RAM byte 0) bits the port enable/disable commands touch.
+constexpr uint8_t kCtrKbdInt = 0x01;  // raise IRQ 1 when a keyboard byte is waiting
 constexpr uint8_t kCtrKbdDis = 0x10;
 constexpr uint8_t kCtrAuxDis = 0x20;
 
@@ -51,14 +52,55 @@ constexpr uint8_t kKbdResend = 0xfe;
 constexpr uint8_t kKbdSelfTestPassed = 0xaa;
 
 // A guest that writes without reading must not grow the queue without bound.
+// 16 bytes, as Firecracker's i8042 buffer.
 constexpr size_t kOutputCapacity = 16;
+
+// Ctrl+Alt+Del as Firecracker's i8042 types it (KEY_CTRL 0x14, KEY_ALT 0x11, KEY_DEL 0xe071).
+constexpr uint8_t kCtrlAltDelBytes[] = {0x14, 0x11, 0xe0, 0x71};
 
 }  // namespace
 
-I8042::I8042(std::function<void()> reset) : reset_(std::move(reset)) {}
+I8042::I8042(std::function<void()> reset, std::shared_ptr<InterruptLine> keyboard_irq)
+    : reset_(std::move(reset)), keyboard_irq_(std::move(keyboard_irq)) {}
+
+base::Status I8042::SendCtrlAltDel() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!(command_byte_ & kCtrKbdInt)) {
+      return base::Status::Error("the guest has disabled keyboard interrupts in the i8042");
+    }
+    if (kOutputCapacity - output_.size() < std::size(kCtrlAltDelBytes)) {
+      return base::Status::Error(
+          "the i8042 output buffer is full (the guest is not reading its keyboard)");
+    }
+    for (uint8_t byte : kCtrlAltDelBytes) output_.push_back({byte, false, true});
+  }
+  PulseKeyboardIrq();
+  return base::Status::Ok();
+}
+
+void I8042::PulseKeyboardIrq() {
+  if (!keyboard_irq_) return;
+  if (base::Status s = keyboard_irq_->Pulse(); !s.ok()) {
+    LOG_WARNING << "i8042: IRQ 1: " << s.message();
+  }
+}
 
 void I8042::Read(uint64_t offset, std::span<uint8_t> data) {
-  std::lock_guard lock(mutex_);
+  bool more_keys = false;
+  {
+    std::lock_guard lock(mutex_);
+    ReadLocked(offset, data);
+    // Like Firecracker: while injected key bytes remain, each read of one re-raises the
+    // interrupt, so an interrupt-driven driver reads the whole key sequence. Replies to
+    // commands stay polled, as before.
+    more_keys = offset == kDataOffset && !output_.empty() && output_.front().injected &&
+                (command_byte_ & kCtrKbdInt);
+  }
+  if (more_keys) PulseKeyboardIrq();
+}
+
+void I8042::ReadLocked(uint64_t offset, std::span<uint8_t> data) {
   for (size_t i = 0; i < data.size(); ++i) {
     uint8_t value = 0xff;
     if (offset + i == kCommandOffset) {

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
+
+#include "devices/testing/fake_interrupt.h"
 
 namespace hull::devices::legacy {
 namespace {
@@ -26,7 +29,9 @@ class I8042Test : public ::testing::Test {
   }
 
   std::atomic<int> resets_{0};
-  I8042 i8042_{[this] { ++resets_; }};
+  std::shared_ptr<testing::FakeInterruptLine> irq_ =
+      std::make_shared<testing::FakeInterruptLine>();
+  I8042 i8042_{[this] { ++resets_; }, irq_};
 };
 
 TEST_F(I8042Test, SelfTestAnswers0x55ThroughTheOutputBuffer) {
@@ -110,6 +115,61 @@ TEST_F(I8042Test, PortsBetweenDataAndStatusFloat) {
   for (uint64_t offset : {1, 2, 3}) EXPECT_EQ(In(offset), 0xff);
   Out(2, 0xfe);
   EXPECT_EQ(resets_, 0);
+}
+
+TEST_F(I8042Test, CtrlAltDelQueuesFirecrackersScancodesAndPulsesIrq1) {
+  ASSERT_TRUE(i8042_.SendCtrlAltDel().ok());
+  EXPECT_EQ(irq_->pulses(), 1);
+  EXPECT_FALSE(irq_->level());  // an edge, not a level left high
+  uint8_t status = In(kStatus);
+  EXPECT_TRUE(status & kObf);
+  EXPECT_FALSE(status & 0x20);  // from the keyboard, not the AUX port
+  EXPECT_EQ(In(kData), 0x14);   // Ctrl
+  EXPECT_EQ(irq_->pulses(), 2);  // bytes remain: the interrupt is raised again
+  EXPECT_EQ(In(kData), 0x11);   // Alt
+  EXPECT_EQ(In(kData), 0xe0);   // Del (extended)
+  EXPECT_EQ(irq_->pulses(), 4);
+  EXPECT_EQ(In(kData), 0x71);
+  EXPECT_EQ(irq_->pulses(), 4);  // drained: no further interrupt
+  EXPECT_FALSE(In(kStatus) & kObf);
+  EXPECT_EQ(resets_, 0);  // the guest decides what Ctrl+Alt+Del means
+}
+
+TEST_F(I8042Test, CtrlAltDelIsRefusedWhenTheGuestDisabledKeyboardInterrupts) {
+  Out(kStatus, 0x60);  // write command byte
+  Out(kData, 0x44);    // KBDINT clear
+  base::Status status = i8042_.SendCtrlAltDel();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("keyboard interrupts"), std::string::npos);
+  EXPECT_EQ(irq_->pulses(), 0);
+  EXPECT_FALSE(In(kStatus) & kObf);
+}
+
+TEST_F(I8042Test, CtrlAltDelIsRefusedWhenTheBufferCannotHoldIt) {
+  // 16 bytes of room: four sequences fit, the fifth does not, and nothing partial is queued.
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(i8042_.SendCtrlAltDel().ok()) << i;
+  base::Status status = i8042_.SendCtrlAltDel();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("full"), std::string::npos);
+  int count = 0;
+  while (Response() >= 0) ++count;
+  EXPECT_EQ(count, 16);
+}
+
+TEST_F(I8042Test, CommandRepliesStayPolledWithoutInterrupts) {
+  Out(kData, 0xf2);  // identify: three reply bytes
+  EXPECT_EQ(Response(), 0xfa);
+  EXPECT_EQ(Response(), 0xab);
+  EXPECT_EQ(Response(), 0x83);
+  EXPECT_EQ(irq_->pulses(), 0);
+}
+
+TEST_F(I8042Test, CtrlAltDelWorksWithoutAnInterruptLine) {
+  I8042 polled([] {});
+  ASSERT_TRUE(polled.SendCtrlAltDel().ok());
+  uint8_t value = 0;
+  polled.Read(kData, {&value, 1});
+  EXPECT_EQ(value, 0x14);
 }
 
 }  // namespace
