@@ -1,0 +1,235 @@
+#include "vmm/api/controller.h"
+
+#include <sys/eventfd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/logging.h"
+#include "vmm/config/config_file.h"
+
+namespace hull::vmm::api {
+namespace {
+
+using json = nlohmann::json;
+
+// Checks everything but the presence of a kernel, which may still come later.
+base::Status ValidateSoFar(VmConfig config) {
+  if (config.kernel_image_path.empty()) config.kernel_image_path = "(not yet given)";
+  return ValidateVmConfig(config);
+}
+
+const char* DeviceWhat(ConfigureDevice::Kind kind) {
+  switch (kind) {
+    case ConfigureDevice::Kind::kDrive: return "drives (virtio-blk)";
+    case ConfigureDevice::Kind::kNetworkInterface: return "network interfaces (virtio-net)";
+    case ConfigureDevice::Kind::kVsock: return "vsock (virtio-vsock)";
+  }
+  return "devices";
+}
+
+}  // namespace
+
+Reply Reply::Refused(const std::string& message) {
+  return {Kind::kRefused, json{{"fault_message", message}}.dump()};
+}
+
+base::Result<std::unique_ptr<Controller>> Controller::Create(VmConfig config,
+                                                             InstanceIdentity identity) {
+  ASSIGN_OR_RETURN(base::EventFd start_event, base::EventFd::Create(EFD_NONBLOCK));
+  return std::unique_ptr<Controller>(
+      new Controller(std::move(config), std::move(identity), std::move(start_event)));
+}
+
+Controller::Controller(VmConfig config, InstanceIdentity identity, base::EventFd start_event)
+    : identity_(std::move(identity)), start_event_(std::move(start_event)),
+      config_(std::move(config)) {}
+
+Reply Controller::Apply(const Action& action) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (std::holds_alternative<GetInstanceInfo>(action)) return InstanceInfo();
+  if (std::holds_alternative<GetVmConfig>(action)) return VmConfigJson();
+  if (std::holds_alternative<GetMachineConfig>(action)) return MachineConfigJson();
+  if (const auto* boot = std::get_if<SetBootSource>(&action)) {
+    if (auto refused = RequireNotStarted("PUT /boot-source")) return *refused;
+    config_.kernel_image_path = boot->kernel_image_path;
+    config_.initrd_path = boot->initrd_path;
+    config_.boot_args = boot->boot_args;
+    return Reply::Done();
+  }
+  if (const auto* update = std::get_if<UpdateMachineConfig>(&action)) return UpdateMachine(*update);
+  if (const auto* device = std::get_if<api::ConfigureDevice>(&action)) return ConfigureDevice(*device);
+  if (std::holds_alternative<StartInstance>(action)) return Start(lock);
+  if (std::holds_alternative<SendCtrlAltDel>(action)) return CtrlAltDel();
+  if (std::holds_alternative<PauseVm>(action)) return ChangeRunState(/*pause=*/true);
+  if (std::holds_alternative<ResumeVm>(action)) return ChangeRunState(/*pause=*/false);
+  return Reply::Refused("unknown action");
+}
+
+const char* Controller::StateNameLocked() const {
+  switch (state_) {
+    case State::kNotStarted:
+    case State::kStarting:
+      return "Not started";
+    case State::kRunning:
+      return "Running";
+    case State::kPaused:
+      return "Paused";
+    case State::kEnded:
+      return "Ended";
+  }
+  return "Not started";
+}
+
+std::string Controller::StateName() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return StateNameLocked();
+}
+
+std::optional<Reply> Controller::RequireNotStarted(const char* action) const {
+  if (state_ == State::kNotStarted) return std::nullopt;
+  if (state_ == State::kStarting) {
+    return Reply::Refused(std::string(action) + " is only allowed before boot, and the "
+                          "microVM is starting");
+  }
+  return Reply::Refused(std::string(action) + " is only allowed before boot: the requested "
+                        "operation is not supported after starting the microVM");
+}
+
+std::optional<Reply> Controller::RequireStarted(const char* action) const {
+  if (state_ == State::kRunning || state_ == State::kPaused) return std::nullopt;
+  if (state_ == State::kEnded) {
+    return Reply::Refused(std::string(action) + ": the microVM has ended and hull-vmm is exiting");
+  }
+  return Reply::Refused(std::string(action) + " is only allowed after boot: the requested "
+                        "operation is not supported before starting the microVM");
+}
+
+Reply Controller::InstanceInfo() const {
+  const char* state = StateNameLocked();
+  // Firecracker knows no ended state; the last one holds until hull-vmm exits.
+  if (state_ == State::kEnded) state = booted_ ? "Running" : "Not started";
+  return Reply::Data(json{{"id", identity_.id},
+                          {"state", state},
+                          {"vmm_version", identity_.vmm_version},
+                          {"app_name", identity_.app_name}}
+                         .dump());
+}
+
+Reply Controller::VmConfigJson() const {
+  base::Result<std::string> text = FormatConfigFile(config_);
+  if (!text.ok()) return Reply::Refused(text.status().message());
+  json full = json::parse(*text);
+  // Firecracker's GET /vm/config lists the device sections; hull-vmm has none yet.
+  if (!full.contains("drives")) full["drives"] = json::array();
+  if (!full.contains("network-interfaces")) full["network-interfaces"] = json::array();
+  if (!full.contains("vsock")) full["vsock"] = nullptr;
+  return Reply::Data(full.dump());
+}
+
+Reply Controller::MachineConfigJson() const {
+  base::Result<std::string> text = FormatConfigFile(config_);
+  if (!text.ok()) return Reply::Refused(text.status().message());
+  return Reply::Data(json::parse(*text)["machine-config"].dump());
+}
+
+Reply Controller::UpdateMachine(const UpdateMachineConfig& update) {
+  if (auto refused = RequireNotStarted("PUT /machine-config")) return *refused;
+  VmConfig next = config_;
+  if (update.vcpu_count) next.vcpu_count = *update.vcpu_count;
+  if (update.mem_size_mib) next.mem_size_mib = *update.mem_size_mib;
+  if (update.smt) next.smt = *update.smt;
+  if (update.huge_pages) next.huge_pages = *update.huge_pages;
+  if (base::Status valid = ValidateSoFar(next); !valid.ok()) {
+    return Reply::Refused(valid.message());
+  }
+  for (const std::string& note : update.notes) LOG_INFO << note;
+  config_ = std::move(next);
+  return Reply::Done();
+}
+
+// Wiring a device later: parse `device.body` into the device's config type here (or
+// in request_parser.cc), check it, and add it to config_ before boot, as the
+// config-file parser does for the same section; Machine::Create then builds it.
+Reply Controller::ConfigureDevice(const api::ConfigureDevice& device) {
+  return Reply::Refused(std::string(DeviceWhat(device.kind)) +
+                        " are not supported by this hull-vmm yet");
+}
+
+Reply Controller::Start(std::unique_lock<std::mutex>& lock) {
+  if (auto refused = RequireNotStarted("InstanceStart")) return *refused;
+  if (base::Status valid = ValidateVmConfig(config_); !valid.ok()) {
+    return Reply::Refused("cannot start the microVM: " + valid.message() +
+                          (config_.kernel_image_path.empty() ? " (PUT /boot-source first)" : ""));
+  }
+  state_ = State::kStarting;
+  start_requested_ = true;
+  start_error_.clear();
+  if (base::Status s = start_event_.Signal(); !s.ok()) {
+    state_ = State::kNotStarted;
+    start_requested_ = false;
+    return Reply::Refused("cannot start the microVM: " + s.message());
+  }
+  start_done_.wait(lock, [this] { return state_ != State::kStarting; });
+  if (state_ == State::kRunning || state_ == State::kPaused) return Reply::Done();
+  if (state_ == State::kEnded) {
+    return Reply::Refused("the microVM did not start: hull-vmm is exiting");
+  }
+  return Reply::Refused("cannot start the microVM: " + start_error_);
+}
+
+std::optional<VmConfig> Controller::TakeStartRequest() {
+  std::lock_guard<std::mutex> lock(mu_);
+  (void)start_event_.Consume();
+  if (!start_requested_) return std::nullopt;
+  start_requested_ = false;
+  return config_;
+}
+
+void Controller::StartFailed(const base::Status& why) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ != State::kStarting) return;
+  state_ = State::kNotStarted;
+  start_error_ = why.message();
+  start_done_.notify_all();
+}
+
+void Controller::Started(RunningVm* vm) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ == State::kEnded) return;
+  vm_ = vm;
+  booted_ = true;
+  state_ = State::kRunning;
+  start_done_.notify_all();
+}
+
+void Controller::Ended() {
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = State::kEnded;
+  vm_ = nullptr;
+  start_requested_ = false;
+  start_done_.notify_all();
+}
+
+Reply Controller::ChangeRunState(bool pause) {
+  const char* name = pause ? "PATCH /vm {\"state\": \"Paused\"}" : "PATCH /vm {\"state\": \"Resumed\"}";
+  if (auto refused = RequireStarted(name)) return *refused;
+  // Pausing a paused VM, or resuming a running one, changes nothing and is no error.
+  if (pause && state_ == State::kRunning) {
+    vm_->Pause();
+    state_ = State::kPaused;
+  } else if (!pause && state_ == State::kPaused) {
+    vm_->Resume();
+    state_ = State::kRunning;
+  }
+  return Reply::Done();
+}
+
+Reply Controller::CtrlAltDel() {
+  if (auto refused = RequireStarted("SendCtrlAltDel")) return *refused;
+  if (base::Status s = vm_->SendCtrlAltDel(); !s.ok()) {
+    return Reply::Refused("SendCtrlAltDel failed: " + s.message());
+  }
+  return Reply::Done();
+}
+
+}  // namespace hull::vmm::api

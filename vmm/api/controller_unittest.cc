@@ -1,0 +1,180 @@
+#include "vmm/api/controller.h"
+
+#include <poll.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace hull::vmm::api {
+namespace {
+
+using json = nlohmann::json;
+
+class FakeVm : public RunningVm {
+ public:
+  void Pause() override { ++pauses; }
+  void Resume() override { ++resumes; }
+  base::Status SendCtrlAltDel() override {
+    ++ctrl_alt_dels;
+    return fail_keys ? base::Status::Error("buffer full") : base::Status::Ok();
+  }
+  std::atomic<int> pauses{0}, resumes{0}, ctrl_alt_dels{0};
+  bool fail_keys = false;
+};
+
+std::string Fault(const Reply& reply) {
+  if (reply.kind != Reply::Kind::kRefused) return "(not refused)";
+  return json::parse(reply.body).at("fault_message").get<std::string>();
+}
+
+#define EXPECT_REFUSED(reply, needle)                                              \
+  do {                                                                             \
+    std::string fault = Fault(reply);                                              \
+    EXPECT_NE(fault.find(needle), std::string::npos) << "fault_message: " << fault; \
+  } while (0)
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto created = Controller::Create(VmConfig{}, {.vmm_version = "9.9"});
+    ASSERT_TRUE(created.ok());
+    controller_ = std::move(*created);
+  }
+  std::string State() {
+    Reply reply = controller_->Apply(GetInstanceInfo{});
+    return json::parse(reply.body).at("state").get<std::string>();
+  }
+  Reply SetKernel() { return controller_->Apply(SetBootSource{"/vmlinux", "", ""}); }
+  // Plays the main thread: waits for the start request, then starts or fails.
+  std::future<Reply> StartWith(std::function<void()> main_thread) {
+    auto reply = std::async(std::launch::async, [this] { return controller_->Apply(StartInstance{}); });
+    pollfd fd{controller_->start_fd(), POLLIN, 0};
+    EXPECT_EQ(poll(&fd, 1, 5000), 1);
+    main_thread();
+    return reply;
+  }
+  void Boot() {
+    ASSERT_EQ(SetKernel().kind, Reply::Kind::kDone);
+    auto reply = StartWith([this] {
+      ASSERT_TRUE(controller_->TakeStartRequest().has_value());
+      controller_->Started(&vm_);
+    });
+    ASSERT_EQ(reply.get().kind, Reply::Kind::kDone);
+  }
+
+  FakeVm vm_;
+  std::unique_ptr<Controller> controller_;
+};
+
+TEST_F(ControllerTest, InstanceInfoIsFirecrackersShape) {
+  Reply reply = controller_->Apply(GetInstanceInfo{});
+  ASSERT_EQ(reply.kind, Reply::Kind::kData);
+  json info = json::parse(reply.body);
+  EXPECT_EQ(info["id"], "anonymous-instance");
+  EXPECT_EQ(info["state"], "Not started");
+  EXPECT_EQ(info["vmm_version"], "9.9");
+  EXPECT_EQ(info["app_name"], "hull-vmm");
+}
+
+TEST_F(ControllerTest, ConfigurationShowsInVmConfig) {
+  ASSERT_EQ(SetKernel().kind, Reply::Kind::kDone);
+  UpdateMachineConfig update{.vcpu_count = 2, .mem_size_mib = 96};
+  ASSERT_EQ(controller_->Apply(update).kind, Reply::Kind::kDone);
+  json config = json::parse(controller_->Apply(GetVmConfig{}).body);
+  EXPECT_EQ(config["boot-source"]["kernel_image_path"], "/vmlinux");
+  EXPECT_EQ(config["machine-config"]["vcpu_count"], 2);
+  EXPECT_EQ(config["machine-config"]["mem_size_mib"], 96);
+  EXPECT_EQ(config["drives"], json::array());
+  json machine = json::parse(controller_->Apply(GetMachineConfig{}).body);
+  EXPECT_EQ(machine["vcpu_count"], 2);
+}
+
+TEST_F(ControllerTest, InvalidMachineConfigIsRefusedAndChangesNothing) {
+  Reply reply = controller_->Apply(UpdateMachineConfig{.vcpu_count = 3, .smt = true});
+  EXPECT_REFUSED(reply, "must be 1 or even when smt is enabled");
+  json machine = json::parse(controller_->Apply(GetMachineConfig{}).body);
+  EXPECT_EQ(machine["vcpu_count"], 1);
+  EXPECT_REFUSED(controller_->Apply(UpdateMachineConfig{.mem_size_mib = 0}), "mem_size_mib");
+}
+
+TEST_F(ControllerTest, StartWithoutKernelSaysToPutABootSource) {
+  EXPECT_REFUSED(controller_->Apply(StartInstance{}), "PUT /boot-source first");
+  EXPECT_EQ(State(), "Not started");
+}
+
+TEST_F(ControllerTest, ActionsAfterBootAreRefusedBeforeBoot) {
+  EXPECT_REFUSED(controller_->Apply(PauseVm{}), "only allowed after boot");
+  EXPECT_REFUSED(controller_->Apply(ResumeVm{}), "only allowed after boot");
+  EXPECT_REFUSED(controller_->Apply(SendCtrlAltDel{}), "only allowed after boot");
+  EXPECT_EQ(vm_.pauses, 0);
+}
+
+TEST_F(ControllerTest, FailedStartIsReportedAndTheVmStaysConfigurable) {
+  ASSERT_EQ(SetKernel().kind, Reply::Kind::kDone);
+  auto reply = StartWith([this] {
+    auto config = controller_->TakeStartRequest();
+    ASSERT_TRUE(config.has_value());
+    EXPECT_EQ(config->kernel_image_path, "/vmlinux");
+    controller_->StartFailed(base::Status::Error("/dev/kvm: No such file or directory"));
+  });
+  EXPECT_REFUSED(reply.get(), "cannot start the microVM: /dev/kvm");
+  EXPECT_EQ(State(), "Not started");
+  EXPECT_EQ(controller_->Apply(UpdateMachineConfig{.mem_size_mib = 64}).kind, Reply::Kind::kDone);
+}
+
+TEST_F(ControllerTest, BootedVmRefusesPreBootActions) {
+  Boot();
+  EXPECT_EQ(State(), "Running");
+  EXPECT_REFUSED(SetKernel(), "PUT /boot-source is only allowed before boot");
+  EXPECT_REFUSED(controller_->Apply(UpdateMachineConfig{.vcpu_count = 2}),
+                 "only allowed before boot");
+  EXPECT_REFUSED(controller_->Apply(StartInstance{}), "InstanceStart is only allowed before boot");
+  json config = json::parse(controller_->Apply(GetVmConfig{}).body);
+  EXPECT_EQ(config["boot-source"]["kernel_image_path"], "/vmlinux");
+}
+
+TEST_F(ControllerTest, PauseAndResumeDriveTheVmAndTheState) {
+  Boot();
+  ASSERT_EQ(controller_->Apply(PauseVm{}).kind, Reply::Kind::kDone);
+  EXPECT_EQ(State(), "Paused");
+  EXPECT_EQ(vm_.pauses, 1);
+  ASSERT_EQ(controller_->Apply(PauseVm{}).kind, Reply::Kind::kDone);  // already paused
+  EXPECT_EQ(vm_.pauses, 1);
+  ASSERT_EQ(controller_->Apply(ResumeVm{}).kind, Reply::Kind::kDone);
+  EXPECT_EQ(State(), "Running");
+  EXPECT_EQ(vm_.resumes, 1);
+}
+
+TEST_F(ControllerTest, CtrlAltDelReachesTheVmAndItsFailureIsReported) {
+  Boot();
+  EXPECT_EQ(controller_->Apply(SendCtrlAltDel{}).kind, Reply::Kind::kDone);
+  vm_.fail_keys = true;
+  EXPECT_REFUSED(controller_->Apply(SendCtrlAltDel{}), "SendCtrlAltDel failed: buffer full");
+  EXPECT_EQ(vm_.ctrl_alt_dels, 2);
+}
+
+TEST_F(ControllerTest, DevicesAreRefusedAsNotSupportedYet) {
+  EXPECT_REFUSED(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kDrive, "rootfs"}),
+                 "drives (virtio-blk) are not supported by this hull-vmm yet");
+  EXPECT_REFUSED(
+      controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kNetworkInterface, "eth0"}),
+      "network interfaces (virtio-net) are not supported");
+  EXPECT_REFUSED(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kVsock}),
+                 "vsock (virtio-vsock) are not supported");
+}
+
+TEST_F(ControllerTest, EndedVmTouchesTheVmNoMoreAndAnswersAWaitingStart) {
+  ASSERT_EQ(SetKernel().kind, Reply::Kind::kDone);
+  auto reply = StartWith([this] { controller_->Ended(); });
+  EXPECT_REFUSED(reply.get(), "hull-vmm is exiting");
+  EXPECT_FALSE(controller_->TakeStartRequest().has_value());
+  EXPECT_REFUSED(controller_->Apply(PauseVm{}), "has ended");
+  EXPECT_EQ(vm_.pauses, 0);
+}
+
+}  // namespace
+}  // namespace hull::vmm::api
