@@ -46,6 +46,9 @@ po::options_description VisibleOptions() {
        "0x hex; repeatable, and added to the config file's masks")
       ("timeout", po::value<std::string>()->value_name("SECONDS"),
        "stop the VM after this many seconds; 0: never (default)")
+      ("api-sock", po::value<std::string>()->value_name("PATH"),
+       "serve the per-VM API (Firecracker's endpoints) on a Unix socket; without a kernel, "
+       "wait for the configuration over the API and boot on InstanceStart")
       ("log-level", po::value<std::string>()->value_name("debug|info|warning|error"),
        "log verbosity (default: HULL_LOG, else warning)")
       ("version", po::bool_switch(), "print the version and exit")
@@ -269,6 +272,17 @@ Result<VmmCommandLine> ParseVmmFlags(int argc, const char* const* argv) {
       return BadValue("log-level", *level, "give debug, info, warning or error");
     }
     out.log_level = parsed;
+  }
+  if (const std::string* api_sock = Find(vars, "api-sock")) {
+    if (api_sock->empty()) return BadValue("api-sock", *api_sock, "give a socket path");
+    out.api_sock = *api_sock;
+  }
+  if (!out.api_sock.empty() && out.config.kernel_image_path.empty()) {
+    // The kernel comes over the API; everything else must already be right.
+    VmConfig check = out.config;
+    check.kernel_image_path = "(from the API)";
+    RETURN_IF_ERROR(ValidateVmConfig(check));
+    return out;
   }
   RETURN_IF_ERROR(ValidateVmConfig(out.config));
   return out;

@@ -14,7 +14,10 @@
 namespace hull::vmm {
 
 struct VmmCommandLine {
-  VmConfig config;  // validated, unless help or version is set
+  // Validated, unless help or version is set; with api_sock it may lack a kernel (the
+  // API supplies one before InstanceStart).
+  VmConfig config;
+  std::string api_sock;  // --api-sock: serve the per-VM API on this Unix socket
   bool help = false;     // --help: print help_text and exit; nothing else was parsed
   bool version = false;  // --version: print the version and exit
   // --log-level, else the config file's logger.level; none: leave the level as it is

@@ -177,6 +177,20 @@ TEST(VmmFlags, CommandLineMistakesAreOneLineErrorsPointingAtHelp) {
             "unexpected argument \"vmlinux\": hull-vmm takes only options; see hull-vmm --help");
 }
 
+TEST(VmmFlags, ApiSockMakesTheKernelOptionalButStillChecksTheRest) {
+  base::Result<VmmCommandLine> flags = Parse({"--api-sock", "/run/vm.sock"});
+  ASSERT_TRUE(flags.ok()) << flags.status().message();
+  EXPECT_EQ(flags->api_sock, "/run/vm.sock");
+  EXPECT_EQ(flags->config.kernel_image_path, "");
+  flags = Parse({"--api-sock", "/run/vm.sock", "--kernel", "/k", "--vcpus", "2"});
+  ASSERT_TRUE(flags.ok());
+  EXPECT_EQ(flags->config.vcpu_count, 2u);
+  EXPECT_THAT(ErrorOf({"--api-sock", "/run/vm.sock", "--memory", "0"}), HasSubstr("mem_size_mib"));
+  EXPECT_THAT(ErrorOf({"--api-sock="}), HasSubstr("--api-sock"));
+  EXPECT_THAT(ErrorOf({"--memory", "64"}), HasSubstr("--kernel"));  // without it, still required
+  EXPECT_THAT(Parse({"--help"})->help_text, HasSubstr("--api-sock PATH"));
+}
+
 TEST(VmmFlags, ValidationRunsOnTheMergedConfig) {
   EXPECT_EQ(ErrorOf({"--vcpus", "2"}),
             "no kernel: give --kernel PATH or boot-source.kernel_image_path");

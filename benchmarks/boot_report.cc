@@ -1,0 +1,188 @@
+#include "benchmarks/boot_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <sstream>
+
+namespace hull::benchmarks {
+namespace {
+
+std::string Number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), std::fabs(v) < 10 ? "%.2f" : "%.1f", v);
+  return buf;
+}
+
+const VmmResults* FindVmm(const BootReport& report, const std::string& key) {
+  for (const VmmResults& vmm : report.vmms) {
+    if (vmm.key == key) return &vmm;
+  }
+  return nullptr;
+}
+
+Summary SummaryOf(const VmmResults* vmm, const std::string& metric) {
+  if (vmm == nullptr) return {};
+  auto it = vmm->samples.find(metric);
+  if (it == vmm->samples.end()) return {};
+  return Summarize(it->second);
+}
+
+std::string Cell(const VmmResults& vmm, const std::string& metric) {
+  Summary s = SummaryOf(&vmm, metric);
+  return s.count > 0 ? Number(s.median) + " / " + Number(s.p90) : "n/a";
+}
+
+std::optional<std::pair<double, double>> Ratio(const VmmResults& vmm, const VmmResults& peer,
+                                               const std::string& metric) {
+  Summary a = SummaryOf(&vmm, metric);
+  Summary b = SummaryOf(&peer, metric);
+  if (a.count == 0 || b.count == 0 || b.median <= 0 || b.p90 <= 0) return std::nullopt;
+  return std::make_pair(a.median / b.median, a.p90 / b.p90);
+}
+
+void RenderTable(const BootReport& report, std::ostringstream& md) {
+  const VmmResults* peer = FindVmm(report, report.peer_key);
+  md << "| metric |";
+  for (const VmmResults& vmm : report.vmms) md << " " << vmm.title << " median / p90 |";
+  for (const VmmResults& vmm : report.vmms) {
+    if (peer && &vmm != peer) md << " " << vmm.title << " / " << peer->title << " |";
+  }
+  md << "\n|---|";
+  for (size_t i = 0; i < report.vmms.size(); ++i) md << "---:|";
+  for (const VmmResults& vmm : report.vmms) {
+    if (peer && &vmm != peer) md << "---:|";
+  }
+  md << "\n";
+  for (const MetricSpec& metric : report.metrics) {
+    md << "| " << metric.title << " (" << metric.unit << ") |";
+    for (const VmmResults& vmm : report.vmms) md << " " << Cell(vmm, metric.key) << " |";
+    for (const VmmResults& vmm : report.vmms) {
+      if (!peer || &vmm == peer) continue;
+      if (auto r = Ratio(vmm, *peer, metric.key)) {
+        md << " **" << Number(r->first) << "×** (p90 " << Number(r->second) << "×) |";
+      } else {
+        md << " n/a |";
+      }
+    }
+    md << "\n";
+  }
+  for (const VmmResults& vmm : report.vmms) {
+    for (const auto& [metric, why] : vmm.not_available) {
+      md << "\nn/a for " << vmm.title << ", " << metric << ": " << why << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+Summary Summarize(std::vector<double> samples) {
+  if (samples.empty()) return {};
+  std::sort(samples.begin(), samples.end());
+  size_t n = samples.size();
+  Summary s;
+  s.count = n;
+  s.median = n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+  size_t rank = static_cast<size_t>(std::ceil(0.9 * static_cast<double>(n)));
+  s.p90 = samples[std::max<size_t>(rank, 1) - 1];
+  s.min = samples.front();
+  s.max = samples.back();
+  return s;
+}
+
+std::string RenderMarkdown(const BootReport& report) {
+  std::ostringstream md;
+  md << "# hull-vmm boot benchmark\n\n";
+  for (const std::string& warning : report.warnings) md << "> **WARNING: " << warning << "**\n>\n";
+  if (!report.warnings.empty()) md << "\n";
+  md << "## Environment\n\n";
+  for (const auto& [label, value] : report.environment) {
+    md << "- " << label << ": " << value << "\n";
+  }
+  md << "\n## Results\n\nEach cell: median / p90 over the repetitions; ratios compare medians "
+        "(and p90s) measured in this same run. Lower is better.\n\n";
+  RenderTable(report, md);
+  md << "\n## Targets\n\n| target | measured (median) | |\n|---|---:|---|\n";
+  for (const Target& target : report.targets) {
+    const VmmResults* vmm = FindVmm(report, target.vmm_key);
+    Summary s = SummaryOf(vmm, target.metric_key);
+    md << "| " << target.title << " (" << (vmm ? vmm->title : target.vmm_key) << ") | "
+       << (s.count > 0 ? Number(s.median) : "n/a") << " | "
+       << (s.count == 0 ? "not measured" : s.median <= target.limit ? "met" : "**not met**")
+       << " |\n";
+  }
+  if (!report.warnings.empty()) {
+    md << "\nThe targets are judged on this run's absolute numbers, so the warning at the "
+          "top applies to them too.\n";
+  }
+  md << "\n## How\n\n";
+  for (const std::string& note : report.notes) md << "- " << note << "\n";
+  md << "\nCommands (the guest image's mode is `hello` for the timings, `spin` for memory):\n\n";
+  for (const VmmResults& vmm : report.vmms) {
+    md << "- " << vmm.title << ":\n";
+    for (const std::string& command : vmm.commands) md << "  `" << command << "`\n";
+  }
+  md << "\nMappings counted as guest RAM:";
+  for (const VmmResults& vmm : report.vmms) {
+    md << " " << vmm.title << ":";
+    for (const std::string& name : vmm.guest_ram_mappings) md << " `" << name << "`";
+    md << (&vmm == &report.vmms.back() ? ".\n" : ";");
+  }
+  md << "\n## Failures\n\n";
+  if (report.failures.empty()) md << "none: every run ended as expected.\n";
+  for (const std::string& failure : report.failures) md << "- " << failure << "\n";
+  return md.str();
+}
+
+nlohmann::json RenderJson(const BootReport& report) {
+  nlohmann::json j;
+  for (const auto& [label, value] : report.environment) j["environment"][label] = value;
+  j["warnings"] = report.warnings;
+  j["notes"] = report.notes;
+  j["peer"] = report.peer_key;
+  const VmmResults* peer = FindVmm(report, report.peer_key);
+  for (const VmmResults& vmm : report.vmms) {
+    nlohmann::json v;
+    v["title"] = vmm.title;
+    v["commands"] = vmm.commands;
+    v["guest_ram_mappings"] = vmm.guest_ram_mappings;
+    for (const MetricSpec& metric : report.metrics) {
+      nlohmann::json m;
+      m["unit"] = metric.unit;
+      if (auto it = vmm.samples.find(metric.key); it != vmm.samples.end()) {
+        m["samples"] = it->second;
+      }
+      if (Summary s = SummaryOf(&vmm, metric.key); s.count > 0) {
+        m["count"] = s.count;
+        m["median"] = s.median;
+        m["p90"] = s.p90;
+        m["min"] = s.min;
+        m["max"] = s.max;
+      }
+      if (auto it = vmm.not_available.find(metric.key); it != vmm.not_available.end()) {
+        m["not_available"] = it->second;
+      }
+      if (peer && &vmm != peer) {
+        if (auto r = Ratio(vmm, *peer, metric.key)) {
+          m["ratio_to_peer_median"] = r->first;
+          m["ratio_to_peer_p90"] = r->second;
+        }
+      }
+      v["metrics"][metric.key] = m;
+    }
+    j["vmms"][vmm.key] = v;
+  }
+  for (const Target& target : report.targets) {
+    Summary s = SummaryOf(FindVmm(report, target.vmm_key), target.metric_key);
+    nlohmann::json t = {{"title", target.title}, {"vmm", target.vmm_key},
+                        {"metric", target.metric_key}, {"limit", target.limit}};
+    t["median"] = s.count > 0 ? nlohmann::json(s.median) : nlohmann::json();
+    t["met"] = s.count > 0 ? nlohmann::json(s.median <= target.limit) : nlohmann::json();
+    j["targets"].push_back(t);
+  }
+  j["failures"] = report.failures;
+  return j;
+}
+
+}  // namespace hull::benchmarks

@@ -1,0 +1,348 @@
+// vmm_boot_bench: hull-vmm's boot time and memory overhead, measured side by side with
+// qemu-system-x86_64 -M microvm booting the same test guest (tests/guests), interleaved
+// in one run. docs/benchmarks.md says what is measured and how to read it; run.sh runs
+// it where /dev/kvm works (nested inside QEMU/TCG when the host has none).
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "benchmarks/boot_report.h"
+#include "benchmarks/vmm_commands.h"
+#include "benchmarks/vmm_process.h"
+
+namespace hull::benchmarks {
+namespace {
+
+namespace po = boost::program_options;
+
+struct Options {
+  VmmSetup setup{.hull_vmm = HULL_VMM_PATH,
+                 .guest_elf = HULL_TEST_GUEST_ELF_PATH,
+                 .guest_bzimage = HULL_TEST_GUEST_BZIMAGE_PATH,
+                 .qemu = "qemu-system-x86_64",
+                 .qemu_bios = "",
+                 .memory_mib = 64};
+  int repetitions = 20;
+  int memory_repetitions = 5;
+  int warmup = 1;
+  int settle_ms = 200;
+  int timeout_s = 30;
+  std::string json_path;
+  std::string markdown_path;
+  std::vector<std::string> warnings;
+  std::vector<std::string> environment;  // LABEL=VALUE
+};
+
+constexpr const char* kHelloPrefix = "hello from the hull test guest";
+constexpr const char* kSpinPrefix = "spinning";
+
+std::optional<std::string> FindInPath(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  for (size_t start = 0; start <= dirs.size();) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(start, end - start) + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+double Ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+std::string Head(const std::string& s) {
+  std::string h = s.substr(0, 200);
+  for (char& c : h) {
+    if (c < 0x20 || c > 0x7e) c = '.';
+  }
+  return h;
+}
+
+enum class Mode { kHello, kTracedHello, kSpin };
+
+// Runs one probe and checks how it ended; returns nothing (and records why) when the
+// run did not behave as the guest mode says it must.
+std::optional<ProbeResult> Probe(const Options& o, const Vmm& vmm, Mode mode,
+                                 std::vector<std::string>& failures) {
+  bool spin = mode == Mode::kSpin;
+  ProbeOptions options{.argv = spin                       ? vmm.spin
+                               : mode == Mode::kHello     ? vmm.hello
+                                                          : vmm.traced_hello,
+                       .extra_env = vmm.env,
+                       .kill_after_first_output_ms = {},
+                       .timeout_ms = o.timeout_s * 1000};
+  if (spin) options.kill_after_first_output_ms = o.settle_ms;
+  std::string what = vmm.title + (spin ? " (spin)" : mode == Mode::kHello ? " (hello)"
+                                                                           : " (hello, traced)");
+  base::Result<ProbeResult> r = RunProbe(options);
+  if (!r.ok()) {
+    failures.push_back(what + ": " + r.status().message());
+    return std::nullopt;
+  }
+  std::string problem;
+  const char* prefix = spin ? kSpinPrefix : kHelloPrefix;
+  if (r->timed_out) {
+    problem = "still running after " + std::to_string(o.timeout_s) + " s";
+  } else if (r->out.rfind(prefix, 0) != 0) {
+    problem = "serial output does not start with \"" + std::string(prefix) + "\": \"" +
+              Head(r->out) + "\"";
+  } else if (spin && r->memory_kib.count("VmRSS") == 0) {
+    problem = "exited before its memory was read (" + DescribeWaitStatus(r->wait_status) + ")";
+  } else if (!spin && !(WIFEXITED(r->wait_status) &&
+                        WEXITSTATUS(r->wait_status) == vmm.expected_exit)) {
+    problem = DescribeWaitStatus(r->wait_status) + ", expected exit status " +
+              std::to_string(vmm.expected_exit);
+  }
+  if (problem.empty()) return std::move(*r);
+  failures.push_back(what + ": " + problem + "; stderr: \"" + Head(r->err) + "\"");
+  return std::nullopt;
+}
+
+void MeasureTiming(const Options& o, const Vmm& vmm, VmmResults& out,
+                   std::vector<std::string>& failures) {
+  if (std::optional<ProbeResult> r = Probe(o, vmm, Mode::kHello, failures)) {
+    out.samples["first_serial_byte_ms"].push_back(Ms(*r->first_output_ns - r->start_ns));
+    out.samples["boot_to_exit_ms"].push_back(Ms(*r->exit_ns - r->start_ns));
+    if (!vmm.is_qemu) {
+      if (std::optional<int64_t> t = HullFirstRunNs(r->err)) {
+        out.samples["first_instruction_ms"].push_back(Ms(*t - r->start_ns));
+      } else {
+        failures.push_back(vmm.title + ": no boot-trace line on stderr");
+      }
+    }
+  }
+  if (!vmm.is_qemu) return;
+  if (std::optional<ProbeResult> r = Probe(o, vmm, Mode::kTracedHello, failures)) {
+    if (std::optional<int64_t> t = QemuFirstRunNs(r->err, r->realtime_offset_ns)) {
+      out.samples["first_instruction_ms"].push_back(Ms(*t - r->start_ns));
+    } else {
+      failures.push_back(vmm.title + ": no KVM_RUN in its kvm_vcpu_ioctl trace");
+    }
+  }
+}
+
+void MeasureMemory(const Options& o, const Vmm& vmm, VmmResults& out,
+                   std::vector<std::string>& failures) {
+  std::optional<ProbeResult> r = Probe(o, vmm, Mode::kSpin, failures);
+  if (!r) return;
+  auto mib = [&](const char* field) { return static_cast<double>(r->memory_kib[field]) / 1024; };
+  out.samples["rss_overhead_mib"].push_back(mib("VmRSS") - mib("GuestRamRss"));
+  out.samples["rss_anon_file_mib"].push_back(mib("RssAnon") + mib("RssFile"));
+  out.samples["rss_anon_mib"].push_back(mib("RssAnon"));
+  out.samples["rss_file_mib"].push_back(mib("RssFile"));
+  out.samples["rss_shmem_mib"].push_back(mib("RssShmem"));
+  out.samples["guest_ram_rss_mib"].push_back(mib("GuestRamRss"));
+  for (const std::string& name : r->guest_ram_mappings) out.guest_ram_mappings.insert(name);
+}
+
+std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+std::string CommandOutput(const std::vector<std::string>& argv) {
+  base::Result<ProbeResult> r = RunProbe({.argv = argv, .extra_env = {},
+                                          .kill_after_first_output_ms = {}, .timeout_ms = 10000});
+  return r.ok() ? FirstLine(r->out) : "unknown (" + r.status().message() + ")";
+}
+
+std::string CpuModel(int* count) {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model = "unknown";
+  *count = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    ++*count;
+    model = line.substr(line.find(':') + 2);
+  }
+  return model;
+}
+
+void DescribeEnvironment(const Options& o, BootReport& report) {
+  time_t now = time(nullptr);
+  char date[64];
+  strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+  utsname u{};
+  uname(&u);
+  int cpus = 0;
+  std::string model = CpuModel(&cpus);
+  auto& env = report.environment;
+  env.emplace_back("date", date);
+  env.emplace_back("machine running the VMMs", std::to_string(cpus) + " × " + model + ", Linux " +
+                                                   u.release + " " + u.machine);
+  for (const std::string& e : o.environment) {
+    size_t eq = e.find('=');
+    env.emplace_back(e.substr(0, eq), eq == std::string::npos ? "" : e.substr(eq + 1));
+  }
+  const VmmSetup& setup = o.setup;
+  env.emplace_back("hull-vmm", CommandOutput({setup.hull_vmm, "--version"}) + " (" +
+                                   setup.hull_vmm + ")");
+  env.emplace_back("QEMU", CommandOutput({setup.qemu, "--version"}) + " (" + setup.qemu + ")");
+  env.emplace_back("guest", "tests/guests hull-test-guest, " + std::to_string(o.setup.memory_mib) +
+                                " MiB, 1 vCPU");
+  env.emplace_back("repetitions", std::to_string(o.repetitions) + " timed (+" +
+                                      std::to_string(o.warmup) + " warm-up, discarded), " +
+                                      std::to_string(o.memory_repetitions) + " memory");
+  report.warnings = o.warnings;
+  if (model.find("QEMU TCG") != std::string::npos && o.warnings.empty()) {
+    report.warnings.push_back(
+        "the machine running the VMMs is itself a QEMU/TCG guest (nested KVM): absolute "
+        "times are not representative of hardware; only the side-by-side ratios are");
+  }
+}
+
+void DescribeMethod(const Options& o, BootReport& report) {
+  report.metrics = {
+      {"first_instruction_ms", "start → first guest instruction", "ms"},
+      {"first_serial_byte_ms", "start → first serial byte", "ms"},
+      {"boot_to_exit_ms", "start → exit (boot + shutdown)", "ms"},
+      {"rss_overhead_mib", "resident overhead: VmRSS − guest RAM", "MiB"},
+      {"rss_anon_file_mib", "RssAnon + RssFile", "MiB"},
+      {"rss_anon_mib", "RssAnon", "MiB"},
+      {"rss_file_mib", "RssFile", "MiB"},
+      {"rss_shmem_mib", "RssShmem", "MiB"},
+      {"guest_ram_rss_mib", "guest RAM resident (not overhead)", "MiB"},
+  };
+  report.peer_key = "qemu_microvm";
+  report.targets = {{"first guest instruction ≤ 5 ms", "hull_vmm_elf", "first_instruction_ms", 5},
+                    {"resident overhead ≤ 3 MiB", "hull_vmm_elf", "rss_overhead_mib", 3}};
+  report.notes = {
+      "start: CLOCK_MONOTONIC in the driver just before vfork()+execve() of the VMM.",
+      "first guest instruction: hull-vmm prints CLOCK_MONOTONIC just before vCPU 0's first "
+      "KVM_RUN (HULL_VMM_BOOT_TRACE=1); QEMU's is the first `kvm_vcpu_ioctl ... type 0xae80` "
+      "(KVM_RUN) of its log trace backend (`-msg timestamp=on -trace "
+      "enable=kvm_vcpu_ioctl`, CLOCK_REALTIME in µs, converted). QEMU's first instruction "
+      "comes from separate traced runs, because its tracing slows every later exit; its "
+      "first instruction is its firmware's (qboot), hull-vmm's is the kernel's.",
+      "first serial byte: the driver's poll() on the VMM's stdout pipe (the guest's 8250 "
+      "console) wakes up; `hello` guest.",
+      "exit: the driver's poll() on a pidfd of the VMM wakes up; the exit status is checked "
+      "(hull-vmm 0, QEMU 1 = isa-debug-exit's (0 << 1) | 1).",
+      "resident overhead: `spin` guest with memfd-backed guest RAM; " +
+          std::to_string(o.settle_ms) +
+          " ms after the first serial byte the driver reads /proc/PID/status and "
+          "/proc/PID/smaps, then SIGKILLs the VMM. Overhead = VmRSS minus the Rss of the "
+          "guest RAM mappings (memfd mappings of ≥ 1 MiB). On an ordinary host that equals "
+          "RssAnon + RssFile (guest RAM being the only shmem); where the VMM's binary and "
+          "libraries live on tmpfs (the nested VM) their pages count as RssShmem instead of "
+          "RssFile, so RssAnon + RssFile would miss them. Both include the resident pages "
+          "of the binary and its shared libraries.",
+      "each repetition runs every VMM once, in a rotating order; median and p90 (nearest "
+      "rank) over the repetitions.",
+  };
+}
+
+base::Result<Options> ParseFlags(int argc, char** argv) {
+  Options o;
+  po::options_description desc("Options");
+  desc.add_options()
+      ("hull-vmm", po::value(&o.setup.hull_vmm)->default_value(o.setup.hull_vmm), "hull-vmm binary")
+      ("guest-elf", po::value(&o.setup.guest_elf)->default_value(o.setup.guest_elf),
+       "test guest, ELF")
+      ("guest-bzimage", po::value(&o.setup.guest_bzimage)->default_value(o.setup.guest_bzimage),
+       "test guest, bzImage")
+      ("qemu", po::value(&o.setup.qemu)->default_value(o.setup.qemu), "qemu-system-x86_64 binary")
+      ("qemu-bios", po::value(&o.setup.qemu_bios), "firmware for QEMU's -bios (default: its own, "
+       "bios-microvm.bin = qboot)")
+      ("repetitions,n", po::value(&o.repetitions)->default_value(o.repetitions),
+       "timed repetitions per VMM")
+      ("memory-repetitions", po::value(&o.memory_repetitions)->default_value(o.memory_repetitions),
+       "memory measurements per VMM")
+      ("warmup", po::value(&o.warmup)->default_value(o.warmup), "discarded repetitions first")
+      ("settle-ms", po::value(&o.settle_ms)->default_value(o.settle_ms),
+       "memory: wait after the first serial byte")
+      ("memory-mib", po::value(&o.setup.memory_mib)->default_value(o.setup.memory_mib), "guest RAM")
+      ("timeout", po::value(&o.timeout_s)->default_value(o.timeout_s), "seconds per VMM run")
+      ("json", po::value(&o.json_path), "also write the report as JSON to this file")
+      ("markdown", po::value(&o.markdown_path), "also write the Markdown report to this file")
+      ("warning", po::value(&o.warnings)->composing(), "a caveat for the report's header "
+       "(repeatable)")
+      ("environment", po::value(&o.environment)->composing(), "LABEL=VALUE for the report's "
+       "environment section (repeatable)")
+      ("help,h", "print this help");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return base::Status::Error(e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << "Usage: vmm_boot_bench [OPTIONS]\n\n" << desc;
+    std::exit(0);
+  }
+  if (o.repetitions < 1 || o.memory_repetitions < 0 || o.warmup < 0 || o.settle_ms < 0 ||
+      o.setup.memory_mib < 2 || o.timeout_s < 1) {
+    return base::Status::Error("repetitions ≥ 1, memory-mib ≥ 2, timeout ≥ 1, others ≥ 0");
+  }
+  std::optional<std::string> qemu = FindInPath(o.setup.qemu);
+  if (!qemu) return base::Status::Error(o.setup.qemu + " not found in PATH");
+  o.setup.qemu = *qemu;
+  for (const std::string* path :
+       {&o.setup.hull_vmm, &o.setup.guest_elf, &o.setup.guest_bzimage, &o.setup.qemu}) {
+    if (access(path->c_str(), R_OK) != 0) return base::Status::Errno("cannot read " + *path);
+  }
+  if (access("/dev/kvm", R_OK | W_OK) != 0) {
+    return base::Status::Errno("no usable /dev/kvm (benchmarks/run.sh runs this benchmark "
+                               "under KVM nested inside QEMU/TCG where the host has none)");
+  }
+  return o;
+}
+
+void Run(const Options& o, BootReport& report) {
+  std::vector<Vmm> vmms = BuildVmms(o.setup);
+  for (const Vmm& vmm : vmms) {
+    VmmResults results;
+    results.key = vmm.key;
+    results.title = vmm.title;
+    std::string env = vmm.env.empty() ? "" : JoinCommand(vmm.env) + " ";
+    results.commands.push_back(env + JoinCommand(vmm.hello));
+    if (!vmm.traced_hello.empty()) results.commands.push_back(JoinCommand(vmm.traced_hello));
+    results.commands.push_back(JoinCommand(vmm.spin));
+    report.vmms.push_back(results);
+  }
+  int total = o.warmup + std::max(o.repetitions, o.memory_repetitions);
+  for (int rep = 0; rep < total; ++rep) {
+    bool warmup = rep < o.warmup;
+    int timed = rep - o.warmup;
+    std::fprintf(stderr, "vmm_boot_bench: %s %d/%d\n", warmup ? "warm-up" : "repetition",
+                 warmup ? rep + 1 : timed + 1, warmup ? o.warmup : total - o.warmup);
+    for (size_t i = 0; i < vmms.size(); ++i) {
+      size_t k = (i + static_cast<size_t>(rep)) % vmms.size();  // rotate who goes first
+      VmmResults scratch;  // warm-up results are dropped, its failures are not
+      VmmResults& out = warmup ? scratch : report.vmms[k];
+      if (warmup || timed < o.repetitions) MeasureTiming(o, vmms[k], out, report.failures);
+      if (warmup || timed < o.memory_repetitions) MeasureMemory(o, vmms[k], out, report.failures);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hull::benchmarks
+
+int main(int argc, char** argv) {
+  using namespace hull::benchmarks;
+  hull::base::Result<Options> options = ParseFlags(argc, argv);
+  if (!options.ok()) {
+    std::fprintf(stderr, "vmm_boot_bench: %s\n", options.status().message().c_str());
+    return 2;
+  }
+  BootReport report;
+  DescribeEnvironment(*options, report);
+  DescribeMethod(*options, report);
+  Run(*options, report);
+  std::string markdown = RenderMarkdown(report);
+  std::cout << markdown << std::flush;
+  if (!options->markdown_path.empty()) std::ofstream(options->markdown_path) << markdown;
+  if (!options->json_path.empty()) {
+    std::ofstream(options->json_path) << RenderJson(report).dump(2) << "\n";
+  }
+  return report.failures.empty() ? 0 : 1;
+}

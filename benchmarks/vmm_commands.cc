@@ -1,0 +1,93 @@
+#include "benchmarks/vmm_commands.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <tuple>
+
+namespace hull::benchmarks {
+namespace {
+
+constexpr const char* kBootTraceKey = "hull-vmm: boot-trace: first-kvm-run-monotonic-ns=";
+
+std::vector<std::string> HullCommand(const VmmSetup& o, const std::string& kernel,
+                                     const std::string& mode) {
+  std::vector<std::string> argv = {o.hull_vmm, "--kernel", kernel, "--vcpus", "1",
+                                   "--memory", std::to_string(o.memory_mib),
+                                   "--cmdline", "hulltest.mode=" + mode};
+  if (mode == "spin") argv.insert(argv.end(), {"--memory-backing", "memfd"});
+  return argv;
+}
+
+std::vector<std::string> QemuCommand(const VmmSetup& o, const std::string& mode, bool traced) {
+  std::string machine = "microvm,x-option-roms=off,rtc=off,isa-serial=on";
+  std::string mem = std::to_string(o.memory_mib);
+  std::vector<std::string> argv = {o.qemu};
+  if (mode == "spin") {
+    argv.insert(argv.end(), {"-object", "memory-backend-memfd,id=mem,size=" + mem + "M"});
+    machine += ",memory-backend=mem";
+  }
+  argv.insert(argv.end(), {"-M", machine, "-accel", "kvm", "-cpu", "host", "-m", mem,
+                           "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+                           "-serial", "stdio"});
+  if (!o.qemu_bios.empty()) argv.insert(argv.end(), {"-bios", o.qemu_bios});
+  argv.insert(argv.end(), {"-kernel", o.guest_bzimage, "-append", "hulltest.mode=" + mode,
+                           "-device", "isa-debug-exit,iobase=0xf4,iosize=4"});
+  if (traced) argv.insert(argv.end(), {"-msg", "timestamp=on", "-trace", "enable=kvm_vcpu_ioctl"});
+  return argv;
+}
+
+}  // namespace
+
+std::string JoinCommand(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const std::string& a : argv) {
+    bool quote = a.find_first_of(" \"'$&;|<>()*?") != std::string::npos;
+    s += (s.empty() ? "" : " ") + (quote ? "\"" + a + "\"" : a);
+  }
+  return s;
+}
+
+std::vector<Vmm> BuildVmms(const VmmSetup& o) {
+  std::vector<Vmm> vmms;
+  for (auto [key, title, kernel] : {std::tuple{"hull_vmm_elf", "hull-vmm (ELF)", o.guest_elf},
+                                    std::tuple{"hull_vmm_bzimage", "hull-vmm (bzImage)",
+                                               o.guest_bzimage}}) {
+    vmms.push_back({.key = key, .title = title, .is_qemu = false, .expected_exit = 0,
+                    .hello = HullCommand(o, kernel, "hello"), .traced_hello = {},
+                    .spin = HullCommand(o, kernel, "spin"),
+                    .env = {"HULL_VMM_BOOT_TRACE=1"}});
+  }
+  // isa-debug-exit: QEMU exits with (status << 1) | 1.
+  vmms.push_back({.key = "qemu_microvm", .title = "QEMU microvm", .is_qemu = true,
+                  .expected_exit = 1, .hello = QemuCommand(o, "hello", false),
+                  .traced_hello = QemuCommand(o, "hello", true),
+                  .spin = QemuCommand(o, "spin", false), .env = {}});
+  return vmms;
+}
+
+std::optional<int64_t> HullFirstRunNs(const std::string& err) {
+  size_t at = err.find(kBootTraceKey);
+  if (at == std::string::npos) return std::nullopt;
+  return std::strtoll(err.c_str() + at + strlen(kBootTraceKey), nullptr, 10);
+}
+
+// QEMU's log trace backend with -msg timestamp=on prints
+// "PID@SEC.USEC:kvm_vcpu_ioctl cpu_index 0, type 0xae80, arg (nil)", timed before the
+// ioctl; 0xae80 is KVM_RUN.
+std::optional<int64_t> QemuFirstRunNs(const std::string& err, int64_t realtime_offset_ns) {
+  std::istringstream in(err);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find(":kvm_vcpu_ioctl cpu_index 0, type 0xae80,") == std::string::npos) continue;
+    size_t at = line.find('@');
+    if (at == std::string::npos) continue;
+    long long sec = 0, usec = 0;
+    if (std::sscanf(line.c_str() + at + 1, "%lld.%lld:", &sec, &usec) != 2) continue;
+    return sec * 1000000000LL + usec * 1000LL - realtime_offset_ns;
+  }
+  return std::nullopt;
+}
+
+}  // namespace hull::benchmarks

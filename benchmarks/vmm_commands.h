@@ -1,0 +1,48 @@
+// The VMMs the boot benchmark compares — hull-vmm booting the test guest's ELF and its
+// bzImage, and qemu-system-x86_64 -M microvm booting the bzImage — as the command lines
+// that run the guest's `hello` and `spin` modes, plus the parsers for each VMM's "first
+// KVM_RUN" timestamp. Used by vmm_boot_bench.cc.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hull::benchmarks {
+
+struct VmmSetup {
+  std::string hull_vmm;
+  std::string guest_elf;
+  std::string guest_bzimage;
+  std::string qemu;
+  std::string qemu_bios;  // empty: QEMU's own default (bios-microvm.bin = qboot)
+  int memory_mib = 64;
+};
+
+// One VMM configuration under test.
+struct Vmm {
+  std::string key;    // "hull_vmm_elf"
+  std::string title;  // "hull-vmm (ELF)"
+  bool is_qemu = false;
+  int expected_exit = 0;  // of the hello guest, which reports status 0
+  std::vector<std::string> hello;
+  std::vector<std::string> traced_hello;  // QEMU only: with its KVM_RUN trace on
+  std::vector<std::string> spin;          // memfd-backed guest RAM
+  std::vector<std::string> env;           // NAME=VALUE added for every run
+};
+
+std::vector<Vmm> BuildVmms(const VmmSetup& setup);
+
+// A command line for people to read (quoted where a shell would need it).
+std::string JoinCommand(const std::vector<std::string>& argv);
+
+// hull-vmm's boot-trace line on stderr (docs/hull-vmm.md, "Benchmark hooks"):
+// CLOCK_MONOTONIC ns just before vCPU 0's first KVM_RUN.
+std::optional<int64_t> HullFirstRunNs(const std::string& err);
+
+// The first KVM_RUN in QEMU's kvm_vcpu_ioctl trace on stderr, converted from its
+// CLOCK_REALTIME µs to CLOCK_MONOTONIC ns with realtime_offset_ns (realtime − monotonic).
+std::optional<int64_t> QemuFirstRunNs(const std::string& err, int64_t realtime_offset_ns);
+
+}  // namespace hull::benchmarks
