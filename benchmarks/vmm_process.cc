@@ -58,12 +58,14 @@ base::Result<Pipe> MakePipe() {
   return Pipe{base::UniqueFd(fds[0]), base::UniqueFd(fds[1])};
 }
 
-// Appends what is readable; returns false at EOF or on error.
-bool Drain(int fd, std::string& into) {
+// Appends what is readable (keeping at most kMaxKeptOutput) and adds the number of bytes
+// read to *total; returns false at EOF or on error.
+bool Drain(int fd, std::string& into, size_t* total) {
   char buf[65536];
   ssize_t n = read(fd, buf, sizeof(buf));
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
   if (n <= 0) return false;
+  *total += static_cast<size_t>(n);
   if (into.size() < kMaxKeptOutput) into.append(buf, static_cast<size_t>(n));
   return true;
 }
@@ -158,6 +160,8 @@ base::Result<ProbeResult> RunProbe(const ProbeOptions& options) {
   bool sent_kill = false;
   bool out_open = true;
   bool err_open = true;
+  size_t out_bytes = 0;
+  size_t err_bytes = 0;
   while (!result.exit_ns || out_open || err_open) {
     int64_t now = MonotonicNs();
     int64_t until = kill_at != 0 ? std::min(deadline, kill_at) : deadline;
@@ -182,21 +186,27 @@ base::Result<ProbeResult> RunProbe(const ProbeOptions& options) {
                      {err_open ? err.read.get() : -1, POLLIN, 0},
                      {result.exit_ns ? -1 : pidfd.get(), POLLIN, 0}};
     int timeout_ms = static_cast<int>((until - now + 999999) / 1000000);
-    if (poll(fds, 3, timeout_ms) < 0 && errno != EINTR) return base::Status::Errno("poll");
+    if (poll(fds, 3, timeout_ms) < 0 && errno != EINTR) {
+      base::Status error = base::Status::Errno("poll");
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      return error;
+    }
     int64_t at = MonotonicNs();
     if (fds[0].revents != 0) {
-      if (!result.first_output_ns) {
+      size_t before = out_bytes;
+      out_open = Drain(out.read.get(), result.out, &out_bytes);
+      if (!result.first_output_ns && out_bytes > before) {
         result.first_output_ns = at;
         if (options.kill_after_first_output_ms && !sent_kill) {
           kill_at = at + int64_t{*options.kill_after_first_output_ms} * 1000000;
         }
       }
-      out_open = Drain(out.read.get(), result.out);
     }
-    if (fds[1].revents != 0) err_open = Drain(err.read.get(), result.err);
+    if (fds[1].revents != 0) err_open = Drain(err.read.get(), result.err, &err_bytes);
     if (fds[2].revents != 0) {
       result.exit_ns = at;
-      if (waitpid(pid, &result.wait_status, 0) < 0) return base::Status::Errno("waitpid");
+      waitpid(pid, &result.wait_status, 0);  // cannot fail: our child, and it is a zombie
     }
   }
   if (!result.exit_ns) {
