@@ -1,0 +1,84 @@
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/command.h"
+
+namespace hull::cli {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> commands = {
+      {"pull", "Download an image from a registry", &RunPull},
+      {"load", "Load images from an OCI layout or a docker-archive (docker save)", &RunLoad},
+      {"import", "Import a root filesystem tarball or directory as an image", &RunImport},
+      {"images", "List images", &RunImages},
+      {"rmi", "Remove an image", &RunRmi},
+      {"image ls", "List images", &RunImages},
+      {"image pull", "Download an image from a registry", &RunPull},
+      {"image load", "Load images from an OCI layout or a docker-archive", &RunLoad},
+      {"image import", "Import a root filesystem as an image", &RunImport},
+      {"image rm", "Remove an image", &RunRmi},
+      {"image inspect", "Show an image's details as JSON", &RunImageInspect},
+      {"image rootfs", "Export an image's root filesystem as a directory or ext4 image",
+       &RunImageRootfs},
+  };
+  return commands;
+}
+
+std::optional<int> ParseCommandLine(const std::vector<std::string>& args, const char* usage,
+                                    po::options_description& options,
+                                    const po::positional_options_description& positional,
+                                    po::variables_map& vm, CommonOptions& common) {
+  const char* env_root = std::getenv("HULL_ROOT");
+  options.add_options()
+      ("root", po::value(&common.root)->default_value(env_root ? env_root : "/var/lib/hull"),
+       "image store root (HULL_ROOT)")
+      ("help,h", "show this help");
+  try {
+    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+    if (vm.count("help")) {
+      std::cout << "Usage: " << usage << "\n\n" << options;
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "hull: " << e.what() << "\nUsage: " << usage << "\n";
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
+base::Result<rootfs::ContentStore> OpenStore(const CommonOptions& common) {
+  return rootfs::ContentStore::Open(common.root);
+}
+
+int Fail(const base::Status& status) {
+  std::fprintf(stderr, "hull: %s\n", status.message().c_str());
+  return kExitFailure;
+}
+
+}  // namespace hull::cli
+
+#include "rootfs-builder/reference.h"
+
+namespace hull::cli {
+
+base::Result<rootfs::ImageRecord> FindImage(const rootfs::ContentStore& store,
+                                            const std::string& text) {
+  ASSIGN_OR_RETURN(std::vector<rootfs::ImageRecord> images, store.ListImages());
+  std::string normalized;
+  if (auto ref = rootfs::ParseReference(text); ref.ok()) normalized = ref->str();
+  std::string hex = text.rfind("sha256:", 0) == 0 ? text.substr(7) : text;
+  for (const auto& r : images) {
+    if (r.name == text || r.name == normalized) return r;
+  }
+  for (const auto& r : images) {
+    if (hex.size() >= 12 && (r.config.hex().substr(0, hex.size()) == hex ||
+                             r.manifest.hex().substr(0, hex.size()) == hex)) {
+      return r;
+    }
+  }
+  return base::Status::Error("no such image: " + text);
+}
+
+}  // namespace hull::cli
