@@ -139,6 +139,7 @@ void MeasureMemory(const Options& o, const Vmm& vmm, VmmResults& out,
   out.samples["rss_overhead_mib"].push_back(mib("VmRSS") - mib("GuestRamRss"));
   out.samples["rss_anon_file_mib"].push_back(mib("RssAnon") + mib("RssFile"));
   out.samples["rss_anon_mib"].push_back(mib("RssAnon"));
+  out.samples["anon_huge_pages_mib"].push_back(mib("AnonHugePages"));
   out.samples["rss_file_mib"].push_back(mib("RssFile"));
   out.samples["rss_shmem_mib"].push_back(mib("RssShmem"));
   out.samples["guest_ram_rss_mib"].push_back(mib("GuestRamRss"));
@@ -206,6 +207,7 @@ void DescribeMethod(const Options& o, BootReport& report) {
       {"rss_overhead_mib", "resident overhead: VmRSS − guest RAM", "MiB"},
       {"rss_anon_file_mib", "RssAnon + RssFile", "MiB"},
       {"rss_anon_mib", "RssAnon", "MiB"},
+      {"anon_huge_pages_mib", "… of which transparent huge pages", "MiB"},
       {"rss_file_mib", "RssFile", "MiB"},
       {"rss_shmem_mib", "RssShmem", "MiB"},
       {"guest_ram_rss_mib", "guest RAM resident (not overhead)", "MiB"},

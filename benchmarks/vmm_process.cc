@@ -81,16 +81,18 @@ void ReadProcStatus(pid_t pid, ProbeResult& result) {
   }
 }
 
-// Guest RAM is what both VMMs map from a memfd of at least kMinGuestRamBytes (the
-// benchmark gives them memfd-backed RAM). Counting it by mapping rather than as
-// RssShmem matters where the VMM's own binary and libraries live on tmpfs (as in the
-// nested test VM): their pages are shmem too.
-void ReadGuestRam(pid_t pid, ProbeResult& result) {
+// From /proc/PID/smaps: "GuestRamRss", the Rss of guest RAM, which is what both VMMs
+// map from a memfd of at least kMinGuestRamBytes (the benchmark gives them memfd-backed
+// RAM), and "AnonHugePages", the transparent huge pages of all mappings. Counting guest
+// RAM by mapping rather than as RssShmem matters where the VMM's own binary and
+// libraries live on tmpfs (as in the nested test VM): their pages are shmem too.
+void ReadSmaps(pid_t pid, ProbeResult& result) {
   constexpr uint64_t kMinGuestRamBytes = 1u << 20;
   std::ifstream in("/proc/" + std::to_string(pid) + "/smaps");
   std::string line;
   bool in_guest_ram = false;
-  int64_t rss_kib = 0;
+  int64_t guest_ram_kib = 0;
+  int64_t huge_kib = 0;
   while (std::getline(in, line)) {
     unsigned long long start = 0, end = 0;
     char dash = 0;
@@ -102,10 +104,13 @@ void ReadGuestRam(pid_t pid, ProbeResult& result) {
       in_guest_ram = path.rfind("/memfd:", 0) == 0 && end - start >= kMinGuestRamBytes;
       if (in_guest_ram) result.guest_ram_mappings.push_back(path);
     } else if (in_guest_ram && line.rfind("Rss:", 0) == 0) {
-      rss_kib += std::strtoll(line.c_str() + 4, nullptr, 10);
+      guest_ram_kib += std::strtoll(line.c_str() + 4, nullptr, 10);
+    } else if (line.rfind("AnonHugePages:", 0) == 0) {
+      huge_kib += std::strtoll(line.c_str() + 14, nullptr, 10);
     }
   }
-  result.memory_kib["GuestRamRss"] = rss_kib;
+  result.memory_kib["GuestRamRss"] = guest_ram_kib;
+  result.memory_kib["AnonHugePages"] = huge_kib;
 }
 
 // The child side of vfork(): only async-signal-safe calls.
@@ -171,7 +176,7 @@ base::Result<ProbeResult> RunProbe(const ProbeOptions& options) {
       if (result.exit_ns || sent_kill) break;
       if (kill_at != 0 && now >= kill_at) {
         ReadProcStatus(pid, result);
-        ReadGuestRam(pid, result);
+        ReadSmaps(pid, result);
       } else {
         result.timed_out = true;
       }

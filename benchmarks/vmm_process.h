@@ -39,8 +39,8 @@ struct ProbeResult {
   std::string out;                         // stdout, at most 1 MiB kept
   std::string err;                         // stderr, at most 1 MiB kept
   // Memory mode: /proc/PID/status's "... kB" fields (VmRSS, RssAnon, RssFile, RssShmem, ...)
-  // plus "GuestRamRss", the Rss in /proc/PID/smaps of the memfd mappings that hold guest
-  // RAM (see ReadMemory in the .cc), whose names are in guest_ram_mappings.
+  // plus, from /proc/PID/smaps, "GuestRamRss" (the Rss of the memfd mappings that hold
+  // guest RAM, named in guest_ram_mappings) and "AnonHugePages" (THP, all mappings).
   std::map<std::string, int64_t> memory_kib;
   std::vector<std::string> guest_ram_mappings;
 };
