@@ -150,7 +150,8 @@ void VcpuThread::Loop() {
 
 bool VcpuThread::HandleExit(const kvm::VcpuExit& exit) {
   using Kind = kvm::VcpuExit::Kind;
-  std::string where = "vCPU " + std::to_string(vcpu_.id()) + ": " + kvm::DescribeExit(exit);
+  // Only the exits that end the VM need words; port and MMIO exits are the hot path.
+  auto where = [&] { return "vCPU " + std::to_string(vcpu_.id()) + ": " + kvm::DescribeExit(exit); };
   switch (exit.kind) {
     case Kind::kIoIn:
     case Kind::kIoOut:
@@ -167,20 +168,20 @@ bool VcpuThread::HandleExit(const kvm::VcpuExit& exit) {
       sink_.EndVm({VmEndKind::kPowerOff, 0, "vCPU halted"});
       return false;
     case Kind::kShutdown:
-      sink_.EndVm({VmEndKind::kTripleFault, 0, where});
+      sink_.EndVm({VmEndKind::kTripleFault, 0, where()});
       return false;
     case Kind::kSystemReset:
-      sink_.EndVm({VmEndKind::kReset, 0, where});
+      sink_.EndVm({VmEndKind::kReset, 0, where()});
       return false;
     case Kind::kSystemShutdown:
-      sink_.EndVm({VmEndKind::kPowerOff, 0, where});
+      sink_.EndVm({VmEndKind::kPowerOff, 0, where()});
       return false;
     case Kind::kInternalError:
-      sink_.EndVm({VmEndKind::kInternalError, 0, where});
+      sink_.EndVm({VmEndKind::kInternalError, 0, where()});
       return false;
     case Kind::kFailEntry:
     case Kind::kUnknown:
-      sink_.EndVm({VmEndKind::kUnsupported, 0, where});
+      sink_.EndVm({VmEndKind::kUnsupported, 0, where()});
       return false;
   }
   return false;
