@@ -145,8 +145,9 @@ base::Status Machine::AddLegacyDevices() {
   using namespace devices::legacy;
   serial_ = std::make_shared<Serial>(std::make_shared<kvm::KvmIrqLine>(vm_, kCom1Irq), serial_fd_);
   RETURN_IF_ERROR(pio_bus_.Insert(serial_, kCom1Base, kSerialLength));
-  auto i8042 = std::make_shared<I8042>([this] { EndVm({VmEndKind::kReset, 0, "i8042 reset"}); });
-  RETURN_IF_ERROR(pio_bus_.Insert(i8042, kI8042Base, kI8042Length));
+  i8042_ = std::make_shared<I8042>([this] { EndVm({VmEndKind::kReset, 0, "i8042 reset"}); },
+                                   std::make_shared<kvm::KvmIrqLine>(vm_, kI8042KeyboardIrq));
+  RETURN_IF_ERROR(pio_bus_.Insert(i8042_, kI8042Base, kI8042Length));
   auto exit_port = std::make_shared<ExitPort>(
       [this](uint32_t status) { EndVm({VmEndKind::kExitPort, status, ""}); });
   RETURN_IF_ERROR(pio_bus_.Insert(exit_port, kExitPortBase, kExitPortLength));
@@ -180,14 +181,14 @@ void Machine::EndVm(VmEnd end) {
   (void)end_event_.Signal();
 }
 
-VmEnd Machine::Run() {
+VmEnd Machine::Run(const std::function<void()>& on_started) {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGHUP);
   // Blocked before the vCPU threads start, so they inherit the mask and only the
-  // signalfd below ever sees these signals.
+  // signalfd below ever sees these signals. A no-op where the caller blocked them.
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   int sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
   base::UniqueFd signal_fd(sfd);
@@ -198,6 +199,7 @@ VmEnd Machine::Run() {
   for (auto& vcpu : vcpus_) {
     if (base::Status s = vcpu->Start(); !s.ok()) EndVm({VmEndKind::kVmmError, 0, s.message()});
   }
+  if (on_started) on_started();
 
   TerminalMode terminal;
   bool relay_stdin = config_.serial_output == SerialOutput::kStdout;
@@ -251,5 +253,7 @@ void Machine::Pause() {
 void Machine::Resume() {
   for (auto& vcpu : vcpus_) vcpu->Resume();
 }
+
+base::Status Machine::SendCtrlAltDel() { return i8042_->SendCtrlAltDel(); }
 
 }  // namespace hull::vmm

@@ -5,10 +5,12 @@
 // Create() does all checking of user input (files, sizes, command line) before it
 // opens /dev/kvm, so bad input is reported the same way on hosts with and without KVM.
 // Threads: Create and Run are called on the main thread; vCPU threads report the end
-// through EndVm; Run's thread handles signals, the timeout, and serial input.
+// through EndVm; Run's thread handles signals, the timeout, and serial input. Pause,
+// Resume and SendCtrlAltDel may also be called from the API thread while Run runs.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,6 +18,7 @@
 
 #include "base/event_fd.h"
 #include "devices/bus.h"
+#include "devices/legacy/i8042.h"
 #include "devices/legacy/serial.h"
 #include "vmm/boot/boot.h"
 #include "vmm/config/vm_config.h"
@@ -32,11 +35,18 @@ class Machine final : public VmEndSink {
   static base::Result<std::unique_ptr<Machine>> Create(const VmConfig& config);
   ~Machine() override;
 
-  // Starts the vCPUs and blocks until the VM ends; SIGINT, SIGTERM and SIGHUP end it
-  // (they are blocked in the calling thread and read through a signalfd).
-  VmEnd Run();
+  // Starts the vCPUs, calls `on_started` (if any) once they run, and blocks until the
+  // VM ends. SIGINT, SIGTERM and SIGHUP end it: Run blocks them in the calling thread
+  // (callers with other threads, such as the API thread, block them before starting
+  // those, so that no thread but this one's signalfd ever takes them) and reads them
+  // through a signalfd, so one already pending when Run starts ends the VM at once.
+  VmEnd Run(const std::function<void()>& on_started = {});
+  // Pause blocks until every vCPU is parked outside the guest. Both are safe while Run
+  // runs, from any thread, and do nothing once the VM is ending.
   void Pause();
   void Resume();
+  // Types Ctrl+Alt+Del on the i8042 keyboard (IRQ 1); any thread.
+  [[nodiscard]] base::Status SendCtrlAltDel();
 
   void EndVm(VmEnd end) override;
   bool Ending() const override { return ending_.load(std::memory_order_acquire); }
@@ -62,6 +72,7 @@ class Machine final : public VmEndSink {
   base::UniqueFd serial_out_;  // owned when the output is a file or a pty master
   int serial_fd_ = -1;
   std::shared_ptr<devices::legacy::Serial> serial_;
+  std::shared_ptr<devices::legacy::I8042> i8042_;
   std::vector<std::unique_ptr<cpu::VcpuThread>> vcpus_;
 
   base::EventFd end_event_;

@@ -1,49 +1,51 @@
 // hull-vmm: the stand-alone VMM. Parses flags and/or a config file, builds the Machine
-// and runs it; the exit status says how the guest ended (docs/hull-vmm.md).
+// and runs it; the exit status says how the guest ended (docs/hull-vmm.md). With
+// --api-sock it also serves the per-VM API (vmm/api) on a Unix socket, and without a
+// kernel it waits for the configuration there and boots on InstanceStart.
+//
+// Threads: main() builds and runs the VM (as Firecracker's VMM thread does); the API
+// thread only parses requests and applies them through the api::Controller. SIGINT,
+// SIGTERM and SIGHUP are blocked before any other thread starts, and are read only
+// through signalfds on this thread (here while waiting for InstanceStart, then in
+// Machine::Run).
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "base/logging.h"
+#include "vmm/api/controller.h"
+#include "vmm/api/server.h"
 #include "vmm/config/flags.h"
 #include "vmm/cpu/vm_end.h"
 #include "vmm/machine.h"
 
 namespace {
 
-constexpr const char* kVersion = "hull-vmm 0.1.0";
+using namespace hull;
 
-int Fail(const hull::base::Status& status) {
+constexpr const char* kVersionNumber = "0.1.0";
+
+int Fail(const base::Status& status) {
   LOG_ERROR << status.message();
-  return hull::vmm::kExitStatusVmmError;
+  return vmm::kExitStatusVmmError;
 }
 
-}  // namespace
+sigset_t StopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  return signals;
+}
 
-int main(int argc, char** argv) {
-  using namespace hull;
-  base::SetLogProgramName("hull-vmm");
-  base::InitLoggingFromEnv();
-
-  base::Result<vmm::VmmCommandLine> flags = vmm::ParseVmmFlags(argc, argv);
-  if (!flags.ok()) return Fail(flags.status());
-  if (flags->help) {
-    std::cout << flags->help_text;
-    return 0;
-  }
-  if (flags->version) {
-    std::cout << kVersion << "\n";
-    return 0;
-  }
-  if (flags->log_level) base::SetLogLevel(*flags->log_level);
-  for (const std::string& note : flags->notes) LOG_INFO << note;
-
-  base::Result<std::unique_ptr<vmm::Machine>> machine = vmm::Machine::Create(flags->config);
-  if (!machine.ok()) return Fail(machine.status());
-
-  vmm::VmEnd end = (*machine)->Run();
-  machine->reset();  // joins the vCPU threads before we report
+int ReportEnd(const vmm::VmEnd& end) {
   int status = vmm::ExitStatusFor(end);
   std::string text = vmm::DescribeVmEnd(end);
   bool ordinary = end.kind == vmm::VmEndKind::kExitPort && end.value <= vmm::kExitStatusGuestMax;
@@ -56,4 +58,111 @@ int main(int argc, char** argv) {
     LOG_WARNING << text;
   }
   return status;
+}
+
+// The running Machine as the API controller sees it.
+class MachineVm final : public vmm::api::RunningVm {
+ public:
+  explicit MachineVm(vmm::Machine& machine) : machine_(machine) {}
+  void Pause() override { machine_.Pause(); }
+  void Resume() override { machine_.Resume(); }
+  base::Status SendCtrlAltDel() override { return machine_.SendCtrlAltDel(); }
+
+ private:
+  vmm::Machine& machine_;
+};
+
+// Runs the VM until it ends. With a controller, the API sees the VM from when its vCPUs
+// run until just before it is destroyed.
+int RunToEnd(std::unique_ptr<vmm::Machine> machine, vmm::api::Controller* controller) {
+  MachineVm vm(*machine);
+  vmm::VmEnd end = machine->Run([&] {
+    if (controller != nullptr) controller->Started(&vm);
+  });
+  if (controller != nullptr) controller->Ended();
+  machine.reset();  // joins the vCPU threads before we report
+  return ReportEnd(end);
+}
+
+// --api-sock: serve the API; boot at once when the flags name a kernel, else on
+// InstanceStart. The socket file is removed on every way out (ApiServer's destructor).
+int ServeApi(const vmm::VmmCommandLine& flags) {
+  base::Result<std::unique_ptr<vmm::api::Controller>> controller =
+      vmm::api::Controller::Create(flags.config, {.vmm_version = kVersionNumber});
+  if (!controller.ok()) return Fail(controller.status());
+  const bool boot_now = !flags.config.kernel_image_path.empty();
+  // Before the API serves, so no pre-boot request slips in and is then ignored.
+  if (boot_now) (*controller)->BootingFromConfig();
+  base::Result<std::unique_ptr<vmm::api::ApiServer>> server =
+      vmm::api::ApiServer::Start(flags.api_sock, **controller);
+  if (!server.ok()) return Fail(server.status());
+
+  if (boot_now) {
+    base::Result<std::unique_ptr<vmm::Machine>> machine = vmm::Machine::Create(flags.config);
+    if (!machine.ok()) {
+      (*controller)->Ended();
+      return Fail(machine.status());
+    }
+    return RunToEnd(std::move(*machine), controller->get());
+  }
+
+  sigset_t stop_signals = StopSignals();
+  base::UniqueFd signal_fd(signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (signal_fd.get() < 0) return Fail(base::Status::Errno("signalfd"));
+  LOG_INFO << "waiting for the VM configuration on " << flags.api_sock;
+  for (;;) {
+    pollfd fds[2] = {{signal_fd.get(), POLLIN, 0}, {(*controller)->start_fd(), POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      (*controller)->Ended();
+      return Fail(base::Status::Errno("poll"));
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      if (read(signal_fd.get(), &info, sizeof(info)) == sizeof(info)) {
+        (*controller)->Ended();
+        return ReportEnd({vmm::VmEndKind::kSignal, info.ssi_signo, "before the VM was started"});
+      }
+    }
+    if (!(fds[1].revents & POLLIN)) continue;
+    std::optional<vmm::VmConfig> config = (*controller)->TakeStartRequest();
+    if (!config) continue;
+    base::Result<std::unique_ptr<vmm::Machine>> machine = vmm::Machine::Create(*config);
+    if (!machine.ok()) {
+      LOG_WARNING << "InstanceStart failed: " << machine.status().message();
+      (*controller)->StartFailed(machine.status());
+      continue;
+    }
+    return RunToEnd(std::move(*machine), controller->get());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  base::SetLogProgramName("hull-vmm");
+  base::InitLoggingFromEnv();
+
+  base::Result<vmm::VmmCommandLine> flags = vmm::ParseVmmFlags(argc, argv);
+  if (!flags.ok()) return Fail(flags.status());
+  if (flags->help) {
+    std::cout << flags->help_text;
+    return 0;
+  }
+  if (flags->version) {
+    std::cout << "hull-vmm " << kVersionNumber << "\n";
+    return 0;
+  }
+  if (flags->log_level) base::SetLogLevel(*flags->log_level);
+  for (const std::string& note : flags->notes) LOG_INFO << note;
+
+  // Before any thread starts (the API thread, vCPU threads): every thread inherits the
+  // mask, so only this thread's signalfds ever take a stop signal.
+  sigset_t stop_signals = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  if (!flags->api_sock.empty()) return ServeApi(*flags);
+  base::Result<std::unique_ptr<vmm::Machine>> machine = vmm::Machine::Create(flags->config);
+  if (!machine.ok()) return Fail(machine.status());
+  return RunToEnd(std::move(*machine), nullptr);
 }

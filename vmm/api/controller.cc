@@ -56,8 +56,12 @@ Reply Controller::Apply(const Action& action) {
     config_.boot_args = boot->boot_args;
     return Reply::Done();
   }
-  if (const auto* update = std::get_if<UpdateMachineConfig>(&action)) return UpdateMachine(*update);
-  if (const auto* device = std::get_if<api::ConfigureDevice>(&action)) return ConfigureDevice(*device);
+  if (const auto* update = std::get_if<UpdateMachineConfig>(&action)) {
+    return UpdateMachine(*update);
+  }
+  if (const auto* device = std::get_if<api::ConfigureDevice>(&action)) {
+    return ConfigureDevice(*device);
+  }
   if (std::holds_alternative<StartInstance>(action)) return Start(lock);
   if (std::holds_alternative<SendCtrlAltDel>(action)) return CtrlAltDel();
   if (std::holds_alternative<PauseVm>(action)) return ChangeRunState(/*pause=*/true);
@@ -185,6 +189,11 @@ std::optional<VmConfig> Controller::TakeStartRequest() {
   return config_;
 }
 
+void Controller::BootingFromConfig() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ == State::kNotStarted) state_ = State::kStarting;
+}
+
 void Controller::StartFailed(const base::Status& why) {
   std::lock_guard<std::mutex> lock(mu_);
   if (state_ != State::kStarting) return;
@@ -211,7 +220,8 @@ void Controller::Ended() {
 }
 
 Reply Controller::ChangeRunState(bool pause) {
-  const char* name = pause ? "PATCH /vm {\"state\": \"Paused\"}" : "PATCH /vm {\"state\": \"Resumed\"}";
+  const char* name =
+      pause ? "PATCH /vm {\"state\": \"Paused\"}" : "PATCH /vm {\"state\": \"Resumed\"}";
   if (auto refused = RequireStarted(name)) return *refused;
   // Pausing a paused VM, or resuming a running one, changes nothing and is no error.
   if (pause && state_ == State::kRunning) {

@@ -57,6 +57,10 @@ class Controller {
   int start_fd() const { return start_event_.fd(); }
   // The configuration to boot, once InstanceStart asked for it; clears start_fd().
   std::optional<VmConfig> TakeStartRequest();
+  // The main thread builds the VM from its flags and config file at once, without
+  // InstanceStart: from now on the pre-boot actions are refused ("the microVM is
+  // starting"), and Started or Ended follows.
+  void BootingFromConfig();
   // Building the VM failed: InstanceStart is refused with `why`, and the VM stays
   // configurable.
   void StartFailed(const base::Status& why);

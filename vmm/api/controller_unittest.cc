@@ -51,7 +51,8 @@ class ControllerTest : public ::testing::Test {
   Reply SetKernel() { return controller_->Apply(SetBootSource{"/vmlinux", "", ""}); }
   // Plays the main thread: waits for the start request, then starts or fails.
   std::future<Reply> StartWith(std::function<void()> main_thread) {
-    auto reply = std::async(std::launch::async, [this] { return controller_->Apply(StartInstance{}); });
+    auto reply = std::async(std::launch::async,
+                            [this] { return controller_->Apply(StartInstance{}); });
     pollfd fd{controller_->start_fd(), POLLIN, 0};
     EXPECT_EQ(poll(&fd, 1, 5000), 1);
     main_thread();
@@ -165,6 +166,18 @@ TEST_F(ControllerTest, DevicesAreRefusedAsNotSupportedYet) {
       "network interfaces (virtio-net) are not supported");
   EXPECT_REFUSED(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kVsock}),
                  "vsock (virtio-vsock) are not supported");
+}
+
+TEST_F(ControllerTest, BootFromConfigRefusesPreBootActionsWhileTheVmIsBuilt) {
+  controller_->BootingFromConfig();
+  EXPECT_EQ(State(), "Not started");
+  EXPECT_REFUSED(SetKernel(), "the microVM is starting");
+  EXPECT_REFUSED(controller_->Apply(StartInstance{}), "the microVM is starting");
+  EXPECT_FALSE(controller_->TakeStartRequest().has_value());
+  controller_->Started(&vm_);
+  EXPECT_EQ(State(), "Running");
+  EXPECT_EQ(controller_->Apply(PauseVm{}).kind, Reply::Kind::kDone);
+  EXPECT_EQ(vm_.pauses, 1);
 }
 
 TEST_F(ControllerTest, EndedVmTouchesTheVmNoMoreAndAnswersAWaitingStart) {

@@ -116,7 +116,8 @@ TEST(RequestParser, VmStateIsPausedOrResumed) {
 TEST(RequestParser, WrongMethodOrUnknownPathIsRefusedLikeFirecracker) {
   ExpectRefused(Parse("PUT", "/vm", R"({"state": "Paused"})"),
                 "Invalid request method and/or path: PUT /vm.");
-  ExpectRefused(Parse("GET", "/boot-source"), "Invalid request method and/or path: GET /boot-source.");
+  ExpectRefused(Parse("GET", "/boot-source"),
+                "Invalid request method and/or path: GET /boot-source.");
   ExpectRefused(Parse("DELETE", "/"), "Invalid request method and/or path: DELETE /.");
   ExpectRefused(Parse("GET", "/no-such-thing"), "Invalid request method and/or path");
   ExpectRefused(Parse("PUT", "/boot-source/", R"({"kernel_image_path": "/k"})"),

@@ -33,7 +33,9 @@ struct Response {
 // A client connection to the API socket, as curl --unix-socket would make.
 class Client {
  public:
-  explicit Client(const std::string& path) : socket_(io_) { socket_.connect(Local::endpoint(path)); }
+  explicit Client(const std::string& path) : socket_(io_) {
+    socket_.connect(Local::endpoint(path));
+  }
 
   Response Send(http::verb method, const std::string& target, const std::string& body = "") {
     http::request<http::string_body> request(method, target, 11);
