@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 ROOT=$PWD
 BUILD=${HULL_BUILD_DIR:-$ROOT/build}
+FUZZ_BUILD=${HULL_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 
 # Debian packages the build, the tests and the benchmarks need.
 PACKAGES=(
@@ -19,6 +20,9 @@ PACKAGES=(
   libboost1.74-dev  # Beast and Asio (hull-vmm's per-VM API), header-only
   qemu-system-x86 busybox-static cpio kmod
   hyperfine
+  libarchive-dev libcurl4-openssl-dev libssl-dev e2fsprogs  # rootfs-builder
+  docker-registry skopeo umoci apache2-utils openssl python3  # its integration tests
+  clang libclang-rt-14-dev
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -42,6 +46,15 @@ build() {
   say "building in $BUILD"
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   ninja -C "$BUILD" -j"$(nproc)"
+}
+
+# The libFuzzer targets: a second build of base/ and devices/ with clang (HULL_FUZZ).
+fuzz_build() {
+  say "building the fuzzers in $FUZZ_BUILD (clang, ASan, UBSan)"
+  cmake -S "$ROOT" -B "$FUZZ_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DHULL_FUZZ=ON \
+    -DHULL_FUZZ_SECONDS="${HULL_FUZZ_SECONDS:-30}" >/dev/null
+  ninja -C "$FUZZ_BUILD" -j"$(nproc)"
 }
 
 kvm_usable() {
@@ -85,6 +98,9 @@ run_tests() {
   say "unit, device, guest and bad-input tests (ctest)"
   (cd "$BUILD" && ctest -j"$(nproc)" --output-on-failure --timeout 600) 2>&1 | tee "$logs/ctest" \
     || status=1
+  say "fuzzers: each runs ${HULL_FUZZ_SECONDS:-30} s from its corpus in the repo (ctest -L fuzz)"
+  (fuzz_build && cd "$FUZZ_BUILD" && ctest -L fuzz --output-on-failure --timeout 600) 2>&1 \
+    | tee "$logs/fuzz" || status=1
   if kvm_usable; then
     say "/dev/kvm is usable here: the kvm-labelled tests above ran under it"
   else
@@ -106,7 +122,8 @@ skip_reasons() {
     while read -r count reason; do say "skipped $count test(s): $reason"; done
 }
 
-# One closing line over every suite: ctest's own, plus the nested GoogleTest run.
+# One closing line over every suite: ctest's own, the fuzzers' ctest, and the nested
+# GoogleTest run.
 summarize() {
   local total failed skipped passed
   total=$(sed -n 's/.* tests failed out of \([0-9]*\).*/\1/p' "$1/ctest" | tail -1)
@@ -120,6 +137,13 @@ summarize() {
     nf=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$1/nested" | tail -1)
     [ -n "$np$nf" ] || nf=1  # the nested run did not get as far as a result
     passed=$(( passed + ${np:-0} )); failed=$(( failed + ${nf:-0} ))
+  fi
+  if [ -f "$1/fuzz" ]; then
+    local ft ff
+    ft=$(sed -n 's/.* tests failed out of \([0-9]*\).*/\1/p' "$1/fuzz" | tail -1)
+    ff=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' "$1/fuzz" | tail -1)
+    [ -n "$ft" ] || { ft=1; ff=1; }  # the fuzz build or run did not get as far as a result
+    passed=$(( passed + ft - ${ff:-0} )); failed=$(( failed + ${ff:-0} ))
   fi
   echo "total: $passed passed, $failed failed, $skipped skipped"
 }
