@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -126,7 +127,21 @@ Result<ContentStore> ContentStore::Open(std::string root) {
   for (const char* sub : {"/blobs/sha256", "/tmp", "/rootfs"}) {
     RETURN_IF_ERROR(MakeDirs(root + sub).WithContext("opening image store"));
   }
-  return ContentStore(std::move(root));
+  ContentStore store(std::move(root));
+  store.RemoveStaleTemporaries();
+  return store;
+}
+
+void ContentStore::RemoveStaleTemporaries() const {
+  // Temporaries are named "<what>-<pid>-..."; those of processes that are gone are
+  // what an interrupted pull, load or build left.
+  for (const auto& name : ListDir(root_ + "/tmp")) {
+    size_t dash = name.find('-');
+    if (dash == std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + dash + 1));
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(pid, 0) != 0 && errno == ESRCH) (void)RemoveTree(root_ + "/tmp/" + name);
+  }
 }
 
 Result<StoreLock> ContentStore::Lock(int op) const {
@@ -156,6 +171,9 @@ Result<BlobWriter> ContentStore::NewBlob() const {
 }
 
 Result<Digest> ContentStore::PutBlob(std::string_view data, const Digest& expect) const {
+  Digest digest = Sha256Of(data);
+  if (!expect.empty()) RETURN_IF_ERROR(CheckDigest("blob", expect, digest));
+  if (HasBlob(digest)) return digest;  // content-addressed: the same bytes are there
   ASSIGN_OR_RETURN(BlobWriter w, NewBlob());
   RETURN_IF_ERROR(w.Write(data.data(), data.size()));
   return w.Commit(expect);
@@ -259,6 +277,7 @@ Status ContentStore::PutImage(const ImageRecord& record) const {
   bool replaced = false;
   for (auto& r : images) {
     if (r.name == record.name) {
+      if (r.manifest == record.manifest && r.index == record.index) return Status::Ok();
       r = record;
       replaced = true;
     }

@@ -2,7 +2,7 @@
 // sha256 and verified against their digest, the image records that name them, and the
 // built root filesystems keyed by chain ID. Every write is atomic (temporary file,
 // fsync, rename), so concurrent pulls are safe and an interrupted one leaves only
-// temporaries, which garbage collection removes. Layout:
+// temporaries of a dead process, which the next Open() removes. Layout:
 //   blobs/sha256/<hex>   tmp/   images.json   rootfs/<chain hex>/{tree,rootfs.ext4}
 //   store.lock: shared while adding an image, exclusive while collecting garbage.
 #pragma once
@@ -94,6 +94,9 @@ class ContentStore {
   // Deletes blobs, built root filesystems and temporaries no image references.
   // Needs the exclusive lock held by the caller.
   base::Status CollectGarbage() const;
+
+  // Removes temporaries whose process has died (an interrupted pull); Open() calls it.
+  void RemoveStaleTemporaries() const;
 
  private:
   explicit ContentStore(std::string root) : root_(std::move(root)) {}

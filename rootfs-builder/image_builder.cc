@@ -85,6 +85,11 @@ Result<RootfsOutputs> EnsureRootfs(const ContentStore& store, const StoredImage&
       return Status::Errno("creating " + tree);
     }
     RETURN_IF_ERROR(UnpackLayers(store, image, tree));
+    // The tree's existence means "complete": make its contents durable before renaming.
+    {
+      ASSIGN_OR_RETURN(base::UniqueFd fd, base::OpenFile(tree, O_RDONLY | O_DIRECTORY));
+      if (::syncfs(fd.get()) != 0) return Status::Errno("syncfs " + tree);
+    }
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::Errno("creating " + dir);
     if (::rename(tree.c_str(), out.tree.c_str()) != 0 && errno != EEXIST && errno != ENOTEMPTY) {
       return Status::Errno("storing " + out.tree);

@@ -65,13 +65,18 @@ Status LayerWriter::Entry(struct archive_entry* e) {
   ASSIGN_OR_RETURN(std::vector<std::string> comps, SplitEntryPath(name_for_errors));
   if (comps.empty()) return Status::Ok();  // the root itself: keep the root's own metadata
   std::string path = JoinPath(comps);
-  ASSIGN_OR_RETURN(UniqueFd parent, OpenParentDir(root_fd_, comps, name_for_errors, true));
   const std::string& base = comps.back();
+  bool whiteout = base.rfind(kWhiteoutPrefix, 0) == 0;
+  auto opened = OpenParentDir(root_fd_, comps, name_for_errors, !whiteout);
+  if (!opened.ok() && whiteout && opened.status().error_number() == ENOENT) {
+    return Status::Ok();  // hides something under a directory no lower layer has
+  }
+  ASSIGN_OR_RETURN(UniqueFd parent, std::move(opened));
   if (base == kOpaqueWhiteout) {
     std::string dir = JoinPath({comps.begin(), comps.end() - 1});
     return Opaque(parent.get(), dir);
   }
-  if (base.rfind(kWhiteoutPrefix, 0) == 0) {
+  if (whiteout) {
     std::string victim = base.substr(kWhiteoutPrefix.size());
     if (victim.empty() || victim == "." || victim == ".." ||
         victim.rfind(kWhiteoutPrefix, 0) == 0) {

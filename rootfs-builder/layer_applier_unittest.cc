@@ -127,6 +127,7 @@ TEST_F(LayerApplierTest, WhiteoutsHideLowerLayersOnly) {
   EXPECT_FALSE(Exists("b/oldsub"));
   EXPECT_EQ(Read("b/new"), "5") << "opaque whiteout removed an entry of its own layer";
   EXPECT_FALSE(Exists("b/.wh..wh..opq"));
+  EXPECT_FALSE(Exists("c")) << "a whiteout created its parent directory";
 }
 
 TEST_F(LayerApplierTest, LaterLayerReplacesDirectoryWithFile) {
