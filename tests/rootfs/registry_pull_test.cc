@@ -24,7 +24,7 @@ class RegistryPullTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     missing_ = MissingTools({"docker-registry", "skopeo", "umoci", "htpasswd", "openssl",
-                             "python3", "e2fsck", "debugfs", "mkfs.ext4"});
+                             "python3", "e2fsck", "debugfs", "mkfs.ext4", "script"});
     if (!missing_.empty()) return;
     layouts_ = MakeTempDir("hull-layouts");
     WriteOciLayout(layouts_ + "/oci", "test", {TestImage()});
@@ -117,6 +117,14 @@ TEST_F(RegistryPullTest, SecondPullUsesCacheAndConcurrentPullsAgree) {
   EXPECT_NE(again.err.find("already present"), std::string::npos) << again.err;
   auto images = Hull(store_, {"images"});
   EXPECT_NE(images.out.find(registry->host() + "/hull/test"), std::string::npos) << images.out;
+  // On a terminal (script(1) provides one) the same pull draws progress bars.
+  auto tty = RunTool({"script", "-qec",
+                      std::string(HULL_CLI_PATH) + " --root " + store_ + " pull " +
+                          registry->host() + "/hull/multi:v1",
+                      "/dev/null"});
+  EXPECT_EQ(tty.exit_status, 0) << tty.out;
+  EXPECT_NE(tty.out.find("\r"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("=] "), std::string::npos) << tty.out;
   EXPECT_TRUE(Leftovers(store_).empty());
 }
 
@@ -199,6 +207,32 @@ TEST_F(RegistryPullTest, MissingImagesAndTamperedBlobsFailCleanly) {
   EXPECT_NE(bad.exit_status, 0);
   EXPECT_NE(bad.err.find("digest mismatch"), std::string::npos) << bad.err;
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n') >= 1, true);
+  EXPECT_EQ(Hull(store_, {"images", "-q"}).out, "");
+  EXPECT_TRUE(Leftovers(store_).empty());
+}
+
+TEST_F(RegistryPullTest, ManifestsThatLieAboutSizesAreRejected) {
+  auto registry = StartWithImages(Auth::kNone);
+  ASSERT_TRUE(registry);
+  // Re-publish the test image under new tags with a layer size off by 10 either way
+  // (distribution checks that blobs exist, not their sizes).
+  std::string script =
+      "import json,sys,urllib.request as u\n"
+      "base='http://'+sys.argv[1]+'/v2/hull/'\n"
+      "mt='application/vnd.oci.image.manifest.v1+json'\n"
+      "m=json.load(u.urlopen(u.Request(base+'test/manifests/v1',headers={'Accept':mt})))\n"
+      "for tag,delta in (('smaller',-10),('larger',10)):\n"
+      "  m2=json.loads(json.dumps(m)); m2['layers'][1]['size']+=delta\n"
+      "  u.urlopen(u.Request(base+'test/manifests/'+tag,data=json.dumps(m2).encode(),"
+      "method='PUT',headers={'Content-Type':mt}))\n";
+  auto put = RunTool({"python3", "-c", script, registry->host()});
+  ASSERT_EQ(put.exit_status, 0) << put.err;
+  auto smaller = Hull(store_, {"pull", registry->host() + "/hull/test:smaller"});
+  EXPECT_NE(smaller.exit_status, 0);
+  EXPECT_NE(smaller.err.find("more than"), std::string::npos) << smaller.err;
+  auto larger = Hull(store_, {"pull", registry->host() + "/hull/test:larger"});
+  EXPECT_NE(larger.exit_status, 0);
+  EXPECT_NE(larger.err.find("size mismatch"), std::string::npos) << larger.err;
   EXPECT_EQ(Hull(store_, {"images", "-q"}).out, "");
   EXPECT_TRUE(Leftovers(store_).empty());
 }
