@@ -22,9 +22,8 @@ constexpr uint64_t kBlock = 4096;
 constexpr uint64_t kInodeSize = 256;
 constexpr uint64_t kHeadroomBytes = 16u << 20;
 
-// nftw has no user pointer; the walk runs in one thread at a time under this lock-free
-// contract because callers are single-threaded per process (the CLI, the daemon's
-// builder thread).
+// nftw(3) passes no user pointer, so the walk's totals live in thread-locals: each
+// thread measures its own tree without sharing anything.
 thread_local TreeUsage* g_usage;
 thread_local std::set<std::pair<dev_t, ino_t>>* g_seen;
 
