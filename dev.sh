@@ -4,7 +4,8 @@
 #                    built-in default (today: hull-vmm boots the test guest)
 #   ./dev.sh test    install what is missing, build, and run the whole test suite
 #   ./dev.sh build   install what is missing and build
-#   ./dev.sh bench   build and run the benchmarks (benchmarks/README.md)
+#   ./dev.sh bench   build and run every benchmark, each side by side with its peer
+#                    (docs/benchmarks.md, docs/images.md)
 # Idempotent: a second run installs nothing and rebuilds only what changed.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
@@ -152,6 +153,11 @@ case "${1:-}" in
   demo) demo ;;
   test) run_tests ;;
   build) build ;;
-  bench) build; exec "$ROOT/benchmarks/run.sh" "${@:2}" ;;
+  bench)
+    build
+    say "hull-vmm boot against QEMU microvm (benchmarks/run.sh)"
+    "$ROOT/benchmarks/run.sh"
+    say "image pipeline against skopeo + umoci + mkfs.ext4 (benchmarks/rootfs/run.sh)"
+    "$ROOT/benchmarks/rootfs/run.sh" ;;
   *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
