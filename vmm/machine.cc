@@ -69,7 +69,9 @@ Machine::Machine(VmConfig config, GuestRam ram, kvm::KvmSystem kvm, kvm::KvmVm v
 
 Machine::~Machine() { StopVcpus(); }
 
-base::Result<std::unique_ptr<Machine>> Machine::Create(const VmConfig& config) {
+base::Result<std::unique_ptr<Machine>> Machine::Create(
+    const VmConfig& config,
+    std::vector<std::shared_ptr<devices::virtio::VirtioDevice>> virtio_devices) {
   RETURN_IF_ERROR(ValidateVmConfig(config));
   ASSIGN_OR_RETURN(std::string kernel, ReadInput(config.kernel_image_path, kMaxKernelBytes, "kernel"));
   std::string initrd;
@@ -83,7 +85,8 @@ base::Result<std::unique_ptr<Machine>> Machine::Create(const VmConfig& config) {
   boot::BootInputs inputs;
   inputs.kernel = Bytes(kernel);
   inputs.initrd = Bytes(initrd);
-  inputs.cmdline = config.boot_args.empty() ? VmConfig::default_boot_args() : config.boot_args;
+  inputs.cmdline = (config.boot_args.empty() ? VmConfig::default_boot_args() : config.boot_args) +
+                   VirtioMmioCmdline(virtio_devices.size());
   inputs.vcpu_count = config.vcpu_count;
   ASSIGN_OR_RETURN(boot::BootResult boot, boot::PrepareBoot(inputs, ram.memory()));
 
@@ -103,6 +106,9 @@ base::Result<std::unique_ptr<Machine>> Machine::Create(const VmConfig& config) {
   RETURN_IF_ERROR(machine->vm_.CreateIrqchipAndPit());
   RETURN_IF_ERROR(machine->OpenSerialOutput());
   RETURN_IF_ERROR(machine->AddLegacyDevices());
+  ASSIGN_OR_RETURN(machine->virtio_,
+                   VirtioDevices::Create(machine->vm_, machine->mmio_bus_, machine->ram_.memory(),
+                                         std::move(virtio_devices)));
   RETURN_IF_ERROR(machine->CreateVcpus());
   LOG_INFO << "kernel " << (boot.bzimage ? "bzImage" : "ELF") << " entry 0x" << std::hex
            << boot.kernel_entry << ", " << std::dec << config.vcpu_count << " vCPU(s), "
@@ -196,6 +202,7 @@ VmEnd Machine::Run(const std::function<void()>& on_started) {
   if (base::Status s = cpu::VcpuThread::InstallKickHandler(); !s.ok()) {
     return {VmEndKind::kVmmError, 0, s.message()};
   }
+  if (base::Status s = virtio_->Start(); !s.ok()) return {VmEndKind::kVmmError, 0, s.message()};
   for (auto& vcpu : vcpus_) {
     if (base::Status s = vcpu->Start(); !s.ok()) EndVm({VmEndKind::kVmmError, 0, s.message()});
   }
@@ -244,6 +251,7 @@ VmEnd Machine::Run(const std::function<void()>& on_started) {
 void Machine::StopVcpus() {
   for (auto& vcpu : vcpus_) vcpu->Stop();
   for (auto& vcpu : vcpus_) vcpu->Join();
+  if (virtio_) virtio_->Stop();  // after the vCPUs: no register access races the resets
 }
 
 void Machine::Pause() {

@@ -27,12 +27,17 @@
 #include "vmm/kvm/kvm_system.h"
 #include "vmm/kvm/kvm_vm.h"
 #include "vmm/memory/guest_ram.h"
+#include "vmm/virtio_devices.h"
 
 namespace hull::vmm {
 
 class Machine final : public VmEndSink {
  public:
-  static base::Result<std::unique_ptr<Machine>> Create(const VmConfig& config);
+  // `virtio_devices` go into the MMIO gap in order (virtio_devices.h) and are announced
+  // on the kernel command line.
+  static base::Result<std::unique_ptr<Machine>> Create(
+      const VmConfig& config,
+      std::vector<std::shared_ptr<devices::virtio::VirtioDevice>> virtio_devices = {});
   ~Machine() override;
 
   // Starts the vCPUs, calls `on_started` (if any) once they run, and blocks until the
@@ -74,6 +79,7 @@ class Machine final : public VmEndSink {
   std::shared_ptr<devices::legacy::Serial> serial_;
   std::shared_ptr<devices::legacy::I8042> i8042_;
   std::vector<std::unique_ptr<cpu::VcpuThread>> vcpus_;
+  std::unique_ptr<VirtioDevices> virtio_;  // after vcpus_: its devices outlive no vCPU
 
   base::EventFd end_event_;
   std::atomic<bool> ending_{false};

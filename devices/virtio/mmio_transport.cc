@@ -314,8 +314,11 @@ void MmioTransport::SignalConfigChange() {
 }
 
 void MmioTransport::ReportDriverError(const base::Status& error) {
-  uint32_t old = status_.fetch_or(kNeedsReset);
-  if (old & kNeedsReset) return;  // already reported; the driver must reset
+  if (status_.load() & kNeedsReset) return;  // already reported; the driver must reset
+  // The interrupt cause first: a driver that sees DEVICE_NEEDS_RESET in Status must
+  // also find VIRTIO_MMIO_INT_CONFIG in InterruptStatus.
+  interrupt_status_.fetch_or(VIRTIO_MMIO_INT_CONFIG);
+  if (status_.fetch_or(kNeedsReset) & kNeedsReset) return;  // lost a race to report it
   Log(driver_errors_, "driver error, device needs reset: " + error.message());
   Raise(VIRTIO_MMIO_INT_CONFIG);
 }

@@ -97,5 +97,7 @@ void guest_main(const struct entry_state* entry);
 _Noreturn void guest_exception(const uint64_t* frame);
 // Ends the VM through the exit port.
 _Noreturn void exit_vm(uint32_t status);
+// virtio.c: mode "virtio".
+_Noreturn void mode_virtio(void);
 
 #endif  // HULL_TESTS_GUESTS_GUEST_H_

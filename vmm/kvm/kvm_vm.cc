@@ -3,6 +3,9 @@
 #include "vmm/kvm/kvm_uapi.h"
 #include <sys/ioctl.h>
 
+#include <cstdio>
+#include <string>
+
 #include "vmm/kvm/kvm_vcpu.h"
 #include "vmm/memory/layout.h"
 
@@ -13,6 +16,12 @@ namespace {
 // the IOAPIC, inside the MMIO gap where no RAM lives (as Firecracker and kvmtool do).
 constexpr uint64_t kTssAddress = layout::kIoapicStart - 0x4000 + 0x1000;
 constexpr uint64_t kIdentityMapAddress = layout::kIoapicStart - 0x4000;
+
+std::string ToHex(uint64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
 
 }  // namespace
 
@@ -54,6 +63,30 @@ base::Status KvmVm::SetIrqLine(uint32_t irq, bool level) const {
   line.level = level ? 1 : 0;
   if (::ioctl(fd_.get(), KVM_IRQ_LINE, &line) < 0) {
     return base::Status::Errno("KVM_IRQ_LINE " + std::to_string(irq));
+  }
+  return base::Status::Ok();
+}
+
+base::Status KvmVm::AddIoEventFd(int eventfd, uint64_t address, uint32_t length,
+                                 uint64_t datamatch) {
+  kvm_ioeventfd io{};
+  io.datamatch = datamatch;
+  io.addr = address;
+  io.len = length;
+  io.fd = eventfd;
+  io.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
+  if (::ioctl(fd_.get(), KVM_IOEVENTFD, &io) < 0) {
+    return base::Status::Errno("KVM_IOEVENTFD at 0x" + ToHex(address));
+  }
+  return base::Status::Ok();
+}
+
+base::Status KvmVm::AddIrqFd(int eventfd, uint32_t gsi) {
+  kvm_irqfd irq{};
+  irq.fd = static_cast<uint32_t>(eventfd);
+  irq.gsi = gsi;
+  if (::ioctl(fd_.get(), KVM_IRQFD, &irq) < 0) {
+    return base::Status::Errno("KVM_IRQFD for GSI " + std::to_string(gsi));
   }
   return base::Status::Ok();
 }

@@ -23,6 +23,12 @@ class KvmVm {
   // TSS and identity-map pages placed; hull puts them just below the IOAPIC.
   base::Status CreateIrqchipAndPit();
   base::Status SetIrqLine(uint32_t irq, bool level) const;
+  // KVM_IOEVENTFD: a guest write of `length` bytes equal to `datamatch` at MMIO address
+  // `address` signals `eventfd` inside KVM, without an exit to hull-vmm (virtio kicks).
+  base::Status AddIoEventFd(int eventfd, uint64_t address, uint32_t length, uint64_t datamatch);
+  // KVM_IRQFD: each signal of `eventfd` becomes an edge on GSI `gsi` of the in-kernel
+  // IOAPIC/PIC, injected by KVM without a KVM_IRQ_LINE call. Needs the irqchip.
+  base::Status AddIrqFd(int eventfd, uint32_t gsi);
   base::Result<KvmVcpu> CreateVcpu(uint32_t id) const;
 
  private:
