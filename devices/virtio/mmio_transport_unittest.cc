@@ -6,6 +6,7 @@
 #include "devices/virtio/virtio_uapi.h"
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -230,6 +231,56 @@ TEST_F(MmioTransportTest, UnknownAndWriteOnlyRegistersReadZero) {
   EXPECT_EQ(driver_->Read32(0x0f0), 0u);
   driver_->Write32(VIRTIO_MMIO_MAGIC_VALUE, 0);  // read-only: ignored
   EXPECT_EQ(driver_->Read32(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976u);
+}
+
+// A device that keeps what the transport hands it, to drive DeviceSignals directly.
+class RecordingDevice final : public VirtioDevice {
+ public:
+  uint32_t device_type() const override { return 1; }
+  uint64_t avail_features() const override { return 0; }
+  std::vector<uint16_t> queue_max_sizes() const override { return {8, 8}; }
+  uint32_t config_size() const override { return 4; }
+  void ReadConfig(uint32_t, std::span<uint8_t>) override {}
+  void WriteConfig(uint32_t, std::span<const uint8_t>) override {}
+  base::Status Activate(ActivationContext context) override {
+    context_ = std::move(context);
+    return base::Status::Ok();
+  }
+  void Reset() override {
+    ++resets_;
+    context_.reset();
+  }
+  std::optional<ActivationContext> context_;
+  int resets_ = 0;
+};
+
+TEST(MmioTransport, ConfigChangeBumpsGenerationAndRaisesTheConfigInterrupt) {
+  testing::FakeGuestMemory ram;
+  auto device = std::make_shared<RecordingDevice>();
+  auto irq = std::make_shared<testing::FakeInterruptLine>();
+  auto t = MmioTransport::Create(device, ram.memory(), irq, nullptr);
+  ASSERT_TRUE(t.ok());
+  testing::FakeDriver driver(**t, ram.memory());
+  ASSERT_TRUE(driver.BringUp(kVersion1, {8}).ok()) << "queue 1 left disabled";
+  ASSERT_TRUE(device->context_.has_value());
+  EXPECT_TRUE(device->context_->queues[0].has_value());
+  EXPECT_FALSE(device->context_->queues[1].has_value()) << "a disabled queue is nullopt";
+  EXPECT_EQ(device->context_->features, kVersion1);
+  uint32_t generation = driver.Read32(VIRTIO_MMIO_CONFIG_GENERATION);
+  device->context_->signals->SignalConfigChange();
+  EXPECT_EQ(driver.Read32(VIRTIO_MMIO_CONFIG_GENERATION), generation + 1);
+  EXPECT_EQ(driver.interrupt_status(), uint32_t{VIRTIO_MMIO_INT_CONFIG});
+  EXPECT_EQ(irq->pulses(), 1);
+  driver.Reset();
+  EXPECT_EQ(device->resets_, 1);
+  EXPECT_FALSE(device->context_.has_value());
+}
+
+TEST_F(MmioTransportTest, KicksPendingAtResetAreForgotten) {
+  ASSERT_TRUE(driver_->BringUp(kVersion1, {16}).ok());
+  driver_->Kick(0);
+  driver_->Reset();
+  EXPECT_EQ(*transport_->queue_notify_fd(0).Consume(), 0u);
 }
 
 TEST_F(MmioTransportTest, SurvivesAFailingInterruptLine) {
