@@ -1,18 +1,12 @@
 #include "devices/guest_memory.h"
 
 #include <algorithm>
-#include <sstream>
+
+#include "base/hex.h"
 
 namespace hull::devices {
-namespace {
 
-std::string Hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
-}
-
-}  // namespace
+using base::Hex;
 
 GuestMemory::GuestMemory(std::vector<GuestRegion> regions) : regions_(std::move(regions)) {
   std::sort(regions_.begin(), regions_.end(),

@@ -1,5 +1,6 @@
 #include "devices/virtio/descriptor_chain.h"
 
+#include "base/hex.h"
 #include "devices/virtio/virtio_uapi.h"
 
 #include <algorithm>
@@ -10,11 +11,7 @@
 namespace hull::devices::virtio {
 namespace {
 
-std::string Hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
-}
+using base::Hex;
 
 base::Status ChainError(uint16_t head, const std::string& what) {
   return base::Status::Error("descriptor chain at head " + std::to_string(head) + ": " + what);

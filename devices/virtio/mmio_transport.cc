@@ -1,5 +1,6 @@
 #include "devices/virtio/mmio_transport.h"
 
+#include "base/hex.h"
 #include "devices/virtio/virtio_uapi.h"
 #include <sys/eventfd.h>
 
@@ -12,17 +13,13 @@
 namespace hull::devices::virtio {
 namespace {
 
+using base::Hex;
+
 constexpr uint32_t kMaxWarnings = 32;
 constexpr uint64_t kTransportFeatures = (1ull << VIRTIO_F_VERSION_1) |
                                         (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
                                         (1ull << VIRTIO_RING_F_EVENT_IDX);
 constexpr uint32_t kNeedsReset = VIRTIO_CONFIG_S_NEEDS_RESET;
-
-std::string Hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
-}
 
 uint64_t SetHalf(uint64_t value, bool high, uint32_t half) {
   return high ? (value & 0xffffffffull) | (uint64_t{half} << 32)

@@ -1,5 +1,6 @@
 #include "devices/virtio/queue.h"
 
+#include "base/hex.h"
 #include "devices/virtio/virtio_uapi.h"
 
 #include <atomic>
@@ -13,11 +14,7 @@
 namespace hull::devices::virtio {
 namespace {
 
-std::string Hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
-}
+using base::Hex;
 
 constexpr uint64_t DescTableBytes(uint16_t size) { return uint64_t{size} * sizeof(vring_desc); }
 // flags, idx, ring[size], used_event

@@ -6,13 +6,11 @@
 #include <sstream>
 #include <string>
 
+#include "base/hex.h"
+
 namespace hull::vmm::boot {
 
-inline std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
-}
+using base::Hex;
 
 // An exact size: "64 MiB", "512 KiB" or "1000 bytes".
 inline std::string SizeText(uint64_t bytes) {

@@ -9,21 +9,18 @@
 #include <cstring>
 #include <sstream>
 
+#include "base/hex.h"
 #include "base/logging.h"
 #include "base/unique_fd.h"
 
 namespace hull::vmm::cpu {
 namespace {
 
+using base::Hex;
+
 int KickSignal() { return SIGRTMIN + 1; }
 
 void OnKick(int) {}
-
-std::string Hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
-}
 
 // Benchmark hook (docs/hull-vmm.md, "Benchmark hooks"): with HULL_VMM_BOOT_TRACE set,
 // vCPU 0 prints the CLOCK_MONOTONIC time taken just before its first KVM_RUN, so that
