@@ -19,6 +19,7 @@
 #include <iostream>
 
 #include "base/logging.h"
+#include "devices/rng/rng_device.h"
 #include "vmm/api/controller.h"
 #include "vmm/api/server.h"
 #include "vmm/config/flags.h"
@@ -60,6 +61,13 @@ int ReportEnd(const vmm::VmEnd& end) {
   return status;
 }
 
+// The Machine with the virtio devices `config` asks for, in slot order.
+base::Result<std::unique_ptr<vmm::Machine>> CreateMachine(const vmm::VmConfig& config) {
+  std::vector<std::shared_ptr<devices::virtio::VirtioDevice>> virtio_devices;
+  if (config.entropy) virtio_devices.push_back(std::make_shared<devices::rng::RngDevice>());
+  return vmm::Machine::Create(config, std::move(virtio_devices));
+}
+
 // The running Machine as the API controller sees it.
 class MachineVm final : public vmm::api::RunningVm {
  public:
@@ -98,7 +106,7 @@ int ServeApi(const vmm::VmmCommandLine& flags) {
   if (!server.ok()) return Fail(server.status());
 
   if (boot_now) {
-    base::Result<std::unique_ptr<vmm::Machine>> machine = vmm::Machine::Create(flags.config);
+    base::Result<std::unique_ptr<vmm::Machine>> machine = CreateMachine(flags.config);
     if (!machine.ok()) {
       (*controller)->Ended();
       return Fail(machine.status());
@@ -127,7 +135,7 @@ int ServeApi(const vmm::VmmCommandLine& flags) {
     if (!(fds[1].revents & POLLIN)) continue;
     std::optional<vmm::VmConfig> config = (*controller)->TakeStartRequest();
     if (!config) continue;
-    base::Result<std::unique_ptr<vmm::Machine>> machine = vmm::Machine::Create(*config);
+    base::Result<std::unique_ptr<vmm::Machine>> machine = CreateMachine(*config);
     if (!machine.ok()) {
       LOG_WARNING << "InstanceStart failed: " << machine.status().message();
       (*controller)->StartFailed(machine.status());
@@ -162,7 +170,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   if (!flags->api_sock.empty()) return ServeApi(*flags);
-  base::Result<std::unique_ptr<vmm::Machine>> machine = vmm::Machine::Create(flags->config);
+  base::Result<std::unique_ptr<vmm::Machine>> machine = CreateMachine(flags->config);
   if (!machine.ok()) return Fail(machine.status());
   return RunToEnd(std::move(*machine), nullptr);
 }

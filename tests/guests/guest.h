@@ -99,5 +99,7 @@ _Noreturn void guest_exception(const uint64_t* frame);
 _Noreturn void exit_vm(uint32_t status);
 // virtio.c: mode "virtio".
 _Noreturn void mode_virtio(void);
+// rng.c: mode "rng".
+_Noreturn void mode_rng(const struct cmdline* cmdline);
 
 #endif  // HULL_TESTS_GUESTS_GUEST_H_

@@ -293,6 +293,18 @@ Status ParseHull(const json& value, VmConfig* config) {
   return ReadNumber(obj, "timeout_s", &config->timeout_seconds);
 }
 
+// Firecracker's "entropy": {} adds a virtio-rng device. Its rate limiter is not
+// implemented, and asking for one is an error rather than a silently unlimited device.
+Status ParseEntropy(const json& value, VmConfig* config) {
+  ASSIGN_OR_RETURN(Object obj, Object::Open(value, "entropy", {"rate_limiter"}));
+  if (obj.Find("rate_limiter") != nullptr) {
+    return Status::Error("entropy.rate_limiter is not supported yet by hull-vmm; leave it "
+                         "null or out");
+  }
+  config->entropy = true;
+  return Status::Ok();
+}
+
 // Firecracker sections for devices hull-vmm does not have yet: allowed only when they
 // ask for nothing, so that a config file never silently loses a device.
 Status CheckUnsupportedSections(const Object& top) {
@@ -305,7 +317,7 @@ Status CheckUnsupportedSections(const Object& top) {
                            "yet; leave \"" + key + "\" empty or out");
     }
   }
-  for (const char* key : {"vsock", "balloon", "entropy", "mmds-config"}) {
+  for (const char* key : {"vsock", "balloon", "mmds-config"}) {
     if (top.Find(key) != nullptr) {
       return Status::Error(std::string(key) + " is not supported by this version of hull-vmm "
                            "yet; leave \"" + key + "\" null or out");
@@ -368,6 +380,7 @@ Result<VmConfig> ParseConfigFile(const std::string& json_text, ConfigFileExtras*
   if (const json* value = top.Find("machine-config")) {
     RETURN_IF_ERROR(ParseMachineConfig(*value, &config, extras));
   }
+  if (const json* value = top.Find("entropy")) RETURN_IF_ERROR(ParseEntropy(*value, &config));
   if (const json* value = top.Find("logger")) RETURN_IF_ERROR(ParseLogger(*value, extras));
   if (const json* value = top.Find("metrics")) RETURN_IF_ERROR(ParseMetrics(*value, extras));
   if (const json* value = top.Find("hull")) RETURN_IF_ERROR(ParseHull(*value, &config));
@@ -406,6 +419,7 @@ Result<std::string> FormatConfigFile(const VmConfig& config) {
   json root = {{"boot-source", std::move(boot)},
                {"machine-config", std::move(machine)},
                {"hull", std::move(hull)}};
+  if (config.entropy) root["entropy"] = json::object();
   try {
     return root.dump(2) + "\n";
   } catch (const json::exception&) {

@@ -146,13 +146,32 @@ TEST(ConfigFile, DeviceSectionsHullVmmLacksAreErrorsUnlessEmpty) {
             "or out");
   EXPECT_THAT(ErrorOf(R"({"network-interfaces": [{"iface_id": "eth0"}]})"),
               HasSubstr("network-interfaces are not supported"));
-  for (const char* section : {"vsock", "balloon", "entropy", "mmds-config"}) {
+  for (const char* section : {"vsock", "balloon", "mmds-config"}) {
     EXPECT_THAT(ErrorOf(std::string("{\"") + section + "\": {}}"),
                 HasSubstr(std::string(section) + " is not supported by this version of hull-vmm"));
   }
   EXPECT_THAT(ErrorOf(R"({"cpu-config": "/etc/template.json"})"),
               HasSubstr("hull-vmm does not implement CPU templates"));
   EXPECT_EQ(ErrorOf(R"({"drives": [], "network-interfaces": null, "vsock": null})"), "OK");
+}
+
+TEST(ConfigFile, EntropySectionAddsTheRngDevice) {
+  base::Result<VmConfig> config = ParseConfigFile(R"({"entropy": {}})");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_TRUE(config->entropy);
+  config = ParseConfigFile(R"({"entropy": {"rate_limiter": null}})");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_TRUE(config->entropy);
+  config = ParseConfigFile(R"({"entropy": null})");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_FALSE(config->entropy);
+}
+
+TEST(ConfigFile, EntropyRateLimiterIsNotSupportedYet) {
+  EXPECT_EQ(ErrorOf(R"({"entropy": {"rate_limiter": {"bandwidth": {"size": 1000, "refill_time": 100}}}})"),
+            "entropy.rate_limiter is not supported yet by hull-vmm; leave it null or out");
+  EXPECT_THAT(ErrorOf(R"({"entropy": {"rate": 1}})"), HasSubstr("unknown field \"rate\" in entropy"));
+  EXPECT_THAT(ErrorOf(R"({"entropy": true})"), HasSubstr("entropy must be a JSON object"));
 }
 
 TEST(ConfigFile, CpuTemplateOtherThanNoneIsAnError) {
@@ -230,6 +249,7 @@ TEST(ConfigFile, FormattedConfigParsesBackToTheSameConfig) {
   original.cpuid_masks.push_back({.leaf = 0x80000001, .subleaf = 3, .reg = "edx",
                                   .clear_bits = 0xffffffff});
   original.timeout_seconds = 30;
+  original.entropy = true;
   base::Result<std::string> text = FormatConfigFile(original);
   ASSERT_TRUE(text.ok()) << text.status().message();
   base::Result<VmConfig> parsed = ParseConfigFile(*text);
@@ -250,6 +270,7 @@ TEST(ConfigFile, FormattedConfigParsesBackToTheSameConfig) {
   EXPECT_EQ(parsed->cpuid_masks[0].reg, "edx");
   EXPECT_EQ(parsed->cpuid_masks[0].clear_bits, 0xffffffffu);
   EXPECT_DOUBLE_EQ(parsed->timeout_seconds, 30);
+  EXPECT_TRUE(parsed->entropy);
 }
 
 TEST(ConfigFile, FormatRefusesStringsThatAreNotUtf8) {

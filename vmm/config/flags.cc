@@ -46,6 +46,7 @@ po::options_description VisibleOptions() {
        "0x hex; repeatable, and added to the config file's masks")
       ("timeout", po::value<std::string>()->value_name("SECONDS"),
        "stop the VM after this many seconds; 0: never (default)")
+      ("entropy", po::bool_switch(), "add a virtio-rng device fed from the host's getrandom(2)")
       ("api-sock", po::value<std::string>()->value_name("PATH"),
        "serve the per-VM API (Firecracker's endpoints) on a Unix socket; without a kernel, "
        "wait for the configuration over the API and boot on InstanceStart")
@@ -194,6 +195,7 @@ Status ApplyMachineFlags(const po::variables_map& vars, VmConfig* config) {
 }
 
 Status ApplyHullFlags(const po::variables_map& vars, VmConfig* config) {
+  if (vars["entropy"].as<bool>()) config->entropy = true;
   if (const std::string* serial = Find(vars, "serial")) {
     config->serial_path.clear();
     if (*serial == "stdout") config->serial_output = SerialOutput::kStdout;

@@ -56,6 +56,14 @@ TEST(VmmFlags, KernelAloneGivesTheDefaults) {
   EXPECT_EQ(result->config.kernel_image_path, "/boot/vmlinux");
   EXPECT_EQ(result->config.vcpu_count, VmConfig().vcpu_count);
   EXPECT_EQ(result->config.mem_size_mib, VmConfig().mem_size_mib);
+  EXPECT_FALSE(result->config.entropy);
+}
+
+TEST(VmmFlags, EntropyAddsTheRngDeviceAndIsInTheHelp) {
+  base::Result<VmmCommandLine> result = Parse({"--kernel", "/k", "--entropy"});
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_TRUE(result->config.entropy);
+  EXPECT_NE(result->help_text.find("--entropy"), std::string::npos);
 }
 
 TEST(VmmFlags, EachFlagSetsItsField) {

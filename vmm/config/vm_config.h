@@ -38,6 +38,9 @@ struct VmConfig {
   HugePages huge_pages = HugePages::kNone;
   MemoryBacking memory_backing = MemoryBacking::kAnonymous;
 
+  // entropy: a virtio-rng device fed from getrandom(2) (--entropy)
+  bool entropy = false;
+
   // hull extensions ("hull" section in the config file)
   SerialOutput serial_output = SerialOutput::kStdout;
   std::string serial_path;            // file path for kFile

@@ -1,0 +1,60 @@
+// RngDevice: virtio-rng, the entropy device (virtio 1.2, section 5.4): one request
+// queue and no configuration space. For each chain the driver makes available it fills
+// the device-writable buffers with bytes from an EntropySource (getrandom(2) by
+// default) and returns the chain with the number of bytes written. It follows the
+// device pattern of devices/virtio/README.md (event loop worker, device lock, driver
+// errors to DeviceSignals::ReportDriverError).
+//
+// Threads: the transport calls the VirtioDevice methods from vCPU threads; Process runs
+// on the VM's event loop thread. mutex_ guards all state below.
+#pragma once
+
+#include "devices/virtio/virtio_uapi.h"
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "devices/rng/entropy_source.h"
+#include "devices/virtio/virtio_device.h"
+
+namespace hull::devices::rng {
+
+inline constexpr uint16_t kRngQueueSize = 256;
+// The most bytes one request gets. The spec lets the device fill less than the whole
+// buffer; the cap keeps one chain (up to 32768 buffers of 4 GiB) from holding the
+// event loop for long.
+inline constexpr uint32_t kMaxBytesPerRequest = 64 * 1024;
+
+class RngDevice final : public virtio::VirtioDevice {
+ public:
+  explicit RngDevice(std::unique_ptr<EntropySource> source = std::make_unique<GetrandomSource>());
+
+  uint32_t device_type() const override { return VIRTIO_ID_RNG; }
+  uint64_t avail_features() const override { return 0; }
+  std::vector<uint16_t> queue_max_sizes() const override { return {kRngQueueSize}; }
+  uint32_t config_size() const override { return 0; }
+  void ReadConfig(uint32_t, std::span<uint8_t>) override {}
+  void WriteConfig(uint32_t, std::span<const uint8_t>) override {}
+  base::Status Activate(virtio::ActivationContext context) override;
+  void Reset() override;
+
+  // Drains the queue. The event loop calls it on a kick; tests without a loop call it.
+  void Process();
+  bool active() const;
+  uint64_t bytes_served() const;
+
+ private:
+  void ProcessLocked();
+  // Fills the chain's writable buffers; returns the bytes written.
+  base::Result<uint32_t> Serve(const virtio::DescriptorChain& chain);
+
+  mutable std::mutex mutex_;
+  std::unique_ptr<EntropySource> source_;
+  bool active_ = false;
+  std::optional<virtio::ActivationContext> context_;
+  uint64_t bytes_served_ = 0;
+};
+
+}  // namespace hull::devices::rng
