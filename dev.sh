@@ -19,7 +19,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libboost-program-options-dev
   libboost1.74-dev  # Beast and Asio (hull-vmm's per-VM API), header-only
-  qemu-system-x86 busybox-static cpio kmod
+  qemu-system-x86 busybox-static cpio kmod xz-utils  # tests/nested
   hyperfine
   libarchive-dev libcurl4-openssl-dev libssl-dev e2fsprogs  # rootfs-builder
   docker-registry skopeo umoci apache2-utils openssl python3  # its integration tests
