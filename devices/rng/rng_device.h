@@ -5,19 +5,16 @@
 // device pattern of devices/virtio/README.md (event loop worker, device lock, driver
 // errors to DeviceSignals::ReportDriverError).
 //
-// Threads: the transport calls the VirtioDevice methods from vCPU threads; Process runs
-// on the VM's event loop thread. mutex_ guards all state below.
+// Threads: as SingleQueueDevice's; Serve runs on the event loop thread under mutex_.
 #pragma once
 
 #include "devices/virtio/virtio_uapi.h"
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <optional>
 
 #include "devices/rng/entropy_source.h"
-#include "devices/virtio/virtio_device.h"
+#include "devices/virtio/single_queue_device.h"
 
 namespace hull::devices::rng {
 
@@ -27,7 +24,7 @@ inline constexpr uint16_t kRngQueueSize = 256;
 // event loop for long.
 inline constexpr uint32_t kMaxBytesPerRequest = 64 * 1024;
 
-class RngDevice final : public virtio::VirtioDevice {
+class RngDevice final : public virtio::SingleQueueDevice {
  public:
   explicit RngDevice(std::unique_ptr<EntropySource> source = std::make_unique<GetrandomSource>());
 
@@ -37,24 +34,14 @@ class RngDevice final : public virtio::VirtioDevice {
   uint32_t config_size() const override { return 0; }
   void ReadConfig(uint32_t, std::span<uint8_t>) override {}
   void WriteConfig(uint32_t, std::span<const uint8_t>) override {}
-  base::Status Activate(virtio::ActivationContext context) override;
-  void Reset() override;
 
-  // Drains the queue. The event loop calls it on a kick; tests without a loop call it.
-  void Process();
-  bool active() const;
-  uint64_t bytes_served() const;
+  uint64_t bytes_served() const { return bytes_used(); }
 
  private:
-  void ProcessLocked();
   // Fills the chain's writable buffers; returns the bytes written.
-  base::Result<uint32_t> Serve(const virtio::DescriptorChain& chain);
+  base::Result<uint32_t> Serve(const virtio::DescriptorChain& chain) override;
 
-  mutable std::mutex mutex_;
-  std::unique_ptr<EntropySource> source_;
-  bool active_ = false;
-  std::optional<virtio::ActivationContext> context_;
-  uint64_t bytes_served_ = 0;
+  std::unique_ptr<EntropySource> source_;  // used under mutex_
 };
 
 }  // namespace hull::devices::rng
