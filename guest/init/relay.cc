@@ -1,0 +1,132 @@
+#include "guest/init/relay.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "guest/protocol.h"
+
+namespace hull::guest::init {
+namespace {
+
+// How long output is still collected after the main process exited, for descendants
+// that hold its pipes open (Docker's run likewise stops at the main process).
+constexpr int kDrainMs = 300;
+// Stop reading the host's stdin frames while this much is waiting for the process.
+constexpr size_t kMaxStdinBuffer = 1 << 20;
+
+int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+base::Result<int> Relay(int channel, Child& child, int signal_fd) {
+  FrameDecoder decoder(Direction::kToGuest);
+  std::string stdin_buffer;
+  bool close_stdin = false;
+  bool exited = false;
+  int status = 0;
+  int64_t deadline = 0;
+  if (child.stdin_w) fcntl(child.stdin_w.get(), F_SETFL, O_NONBLOCK);
+  static char buf[kMaxPayload];
+
+  auto forward = [&](base::UniqueFd& fd, FrameType type) -> base::Status {
+    ssize_t n = read(fd.get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) return base::Status::Ok();
+    if (n <= 0) {  // EOF, or EIO: a terminal whose other side is closed
+      fd.reset();
+      return base::Status::Ok();
+    }
+    std::string frame = EncodeFrame(type, std::string_view(buf, static_cast<size_t>(n)));
+    return base::WriteFully(channel, frame.data(), frame.size());
+  };
+
+  while (true) {
+    bool outputs_open = child.stdout_r.valid() || child.stderr_r.valid();
+    if (exited && (!outputs_open || NowMs() >= deadline)) break;
+    pollfd fds[5] = {
+        {signal_fd, POLLIN, 0},
+        {channel, static_cast<short>(stdin_buffer.size() < kMaxStdinBuffer ? POLLIN : 0), 0},
+        {child.stdout_r.valid() ? child.stdout_r.get() : -1, POLLIN, 0},
+        {child.stderr_r.valid() ? child.stderr_r.get() : -1, POLLIN, 0},
+        {child.stdin_w.valid() && !stdin_buffer.empty() ? child.stdin_w.get() : -1, POLLOUT, 0},
+    };
+    int timeout = exited ? static_cast<int>(std::max<int64_t>(0, deadline - NowMs())) : -1;
+    if (poll(fds, 5, timeout) < 0) {
+      if (errno == EINTR) continue;
+      return base::Status::Errno("poll");
+    }
+    if (fds[0].revents) {
+      signalfd_siginfo info;
+      while (read(signal_fd, &info, sizeof(info)) > 0) {
+      }
+      int st;
+      pid_t pid;
+      while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        if (pid == child.pid && !exited) {
+          exited = true;
+          status = st;
+          deadline = NowMs() + kDrainMs;
+        }
+      }
+    }
+    if (fds[2].revents) RETURN_IF_ERROR(forward(child.stdout_r, FrameType::kStdout));
+    if (fds[3].revents) RETURN_IF_ERROR(forward(child.stderr_r, FrameType::kStderr));
+    if (fds[1].revents) {
+      ssize_t n = read(channel, buf, sizeof(buf));
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        // The host is gone: nobody is left to report to.
+        if (!exited) kill(child.pid, SIGKILL);
+        return base::Status::Error("the host closed the channel");
+      }
+      if (n > 0) decoder.Feed(std::string_view(buf, static_cast<size_t>(n)));
+      while (true) {
+        auto next = decoder.Next();
+        if (!next.ok()) return next.status();
+        if (!*next) break;
+        const Frame& f = **next;
+        if (f.type == FrameType::kStdin) {
+          if (child.stdin_w) stdin_buffer += f.payload;
+        } else if (f.type == FrameType::kStdinClose) {
+          close_stdin = true;
+        } else if (f.type == FrameType::kSignal) {
+          auto sig = DecodeSignal(f);
+          if (sig.ok() && !exited) kill(child.pid, static_cast<int>(*sig));
+        } else if (f.type == FrameType::kResize && child.pty_master) {
+          auto size = DecodeResize(f);
+          winsize ws{};
+          ws.ws_row = size->first;
+          ws.ws_col = size->second;
+          ioctl(child.pty_master.get(), TIOCSWINSZ, &ws);
+        }
+      }
+    }
+    if (fds[4].revents) {
+      ssize_t n = write(child.stdin_w.get(), stdin_buffer.data(), stdin_buffer.size());
+      if (n > 0) {
+        stdin_buffer.erase(0, static_cast<size_t>(n));
+      } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        stdin_buffer.clear();  // EPIPE: the process closed its stdin
+        child.stdin_w.reset();
+      }
+    }
+    if (close_stdin && stdin_buffer.empty() && child.stdin_w && !child.pty_master) {
+      child.stdin_w.reset();
+    }
+  }
+  return status;
+}
+
+}  // namespace hull::guest::init

@@ -1,0 +1,134 @@
+// The framing as a hostile peer sees it: every malformed frame is a clean error.
+#include "guest/protocol.h"
+
+#include <gtest/gtest.h>
+
+#include "guest/spec.h"
+
+namespace hull::guest {
+namespace {
+
+std::string Header(uint8_t type, uint32_t length, uint8_t reserved = 0) {
+  std::string h;
+  h.push_back(static_cast<char>(type));
+  h.append(3, static_cast<char>(reserved));
+  for (int i = 0; i < 4; ++i) h.push_back(static_cast<char>((length >> (8 * i)) & 0xff));
+  return h;
+}
+
+TEST(FrameDecoder, ReassemblesFramesFedOneByteAtATime) {
+  std::string data(100000 % kMaxPayload, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
+  std::string stream = EncodeFrame(FrameType::kStdout, data) +
+                       EncodeFrame(FrameType::kStderr, "err") +
+                       EncodeExit({.signaled = true, .oom = true, .code = 9});
+  FrameDecoder d(Direction::kToHost);
+  std::vector<Frame> frames;
+  for (char c : stream) {
+    d.Feed(std::string_view(&c, 1));
+    auto next = d.Next();
+    ASSERT_TRUE(next.ok()) << next.status().message();
+    if (*next) frames.push_back(std::move(**next));
+  }
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].type, FrameType::kStdout);
+  EXPECT_EQ(frames[0].payload, data);
+  EXPECT_EQ(frames[1].payload, "err");
+  auto exit = DecodeExit(frames[2]);
+  ASSERT_TRUE(exit.ok());
+  EXPECT_TRUE(exit->signaled);
+  EXPECT_TRUE(exit->oom);
+  EXPECT_EQ(exit->code, 9);
+  EXPECT_EQ(d.pending(), 0u);
+}
+
+TEST(FrameDecoder, RejectsOversizedPayloadBeforeBufferingIt) {
+  FrameDecoder d(Direction::kToHost);
+  d.Feed(Header(0x82, kMaxPayload + 1));
+  auto next = d.Next();
+  ASSERT_FALSE(next.ok());
+  EXPECT_NE(next.status().message().find("exceeds"), std::string::npos);
+  // Once failed, it stays failed even if valid frames follow.
+  d.Feed(EncodeFrame(FrameType::kStdout, "x"));
+  EXPECT_FALSE(d.Next().ok());
+}
+
+TEST(FrameDecoder, RejectsUnknownAndWrongDirectionTypes) {
+  for (uint8_t type : {0x00, 0x05, 0x80, 0x86, 0xff, 0x01}) {
+    FrameDecoder d(Direction::kToHost);
+    d.Feed(Header(type, 0));
+    EXPECT_FALSE(d.Next().ok()) << static_cast<int>(type);
+  }
+  FrameDecoder g(Direction::kToGuest);
+  g.Feed(EncodeFrame(FrameType::kStdout, "x"));
+  EXPECT_FALSE(g.Next().ok());
+}
+
+TEST(FrameDecoder, RejectsNonzeroReservedBytesAndWrongFixedSizes) {
+  FrameDecoder a(Direction::kToHost);
+  a.Feed(Header(0x82, 0, 1));
+  EXPECT_FALSE(a.Next().ok());
+  FrameDecoder b(Direction::kToHost);
+  b.Feed(Header(0x84, 7) + std::string(7, '\0'));
+  EXPECT_FALSE(b.Next().ok());
+  FrameDecoder c(Direction::kToGuest);
+  c.Feed(Header(0x02, 1) + "x");
+  EXPECT_FALSE(c.Next().ok());
+}
+
+TEST(FrameDecoder, WaitsForIncompleteFrames) {
+  FrameDecoder d(Direction::kToGuest);
+  std::string frame = EncodeFrame(FrameType::kStdin, "hello");
+  d.Feed(frame.substr(0, 10));
+  auto next = d.Next();
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(next->has_value());
+  d.Feed(frame.substr(10));
+  next = d.Next();
+  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE(next->has_value());
+  EXPECT_EQ((*next)->payload, "hello");
+}
+
+TEST(Decode, RejectsOutOfRangeValues) {
+  Frame bad_exit{FrameType::kExit, std::string("\x02\0\0\0\0\0\0\0", 8)};
+  EXPECT_FALSE(DecodeExit(bad_exit).ok());
+  EXPECT_FALSE(DecodeExit(Frame{FrameType::kExit, EncodeExit({.code = 256}).substr(8)}).ok());
+  EXPECT_FALSE(
+      DecodeExit(Frame{FrameType::kExit, EncodeExit({.signaled = true, .code = 0}).substr(8)}).ok());
+  EXPECT_FALSE(DecodeSignal(Frame{FrameType::kSignal, EncodeSignal(0).substr(8)}).ok());
+  EXPECT_FALSE(DecodeSignal(Frame{FrameType::kSignal, EncodeSignal(65).substr(8)}).ok());
+  auto sig = DecodeSignal(Frame{FrameType::kSignal, EncodeSignal(15).substr(8)});
+  ASSERT_TRUE(sig.ok());
+  EXPECT_EQ(*sig, 15u);
+  auto ready = DecodeReady(Frame{FrameType::kReady, EncodeReady({123, 456}).substr(8)});
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(ready->init_start_ns, 123u);
+  EXPECT_EQ(ready->exec_ns, 456u);
+}
+
+TEST(Spec, RoundTripsAndRejectsMalformedFiles) {
+  GuestSpec spec;
+  spec.args = {"/bin/sh", "-c", "echo hi"};
+  spec.env = {"A=b"};
+  spec.cwd = "/tmp";
+  spec.user = "1000:1000";
+  spec.rlimits = {{"nofile", 1024, 2048}};
+  spec.network = NetworkConfig{"eth0", "10.0.2.15/24", "10.0.2.2", {"10.0.2.3"}};
+  auto back = SpecFromJson(SpecToJson(spec));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->args, spec.args);
+  EXPECT_EQ(back->cwd, "/tmp");
+  EXPECT_EQ(back->rlimits[0].hard, 2048u);
+  EXPECT_EQ(back->network->gateway, "10.0.2.2");
+  EXPECT_FALSE(SpecFromJson("[]").ok());
+  EXPECT_FALSE(SpecFromJson("{\"args\": []}").ok());
+  EXPECT_FALSE(SpecFromJson("{\"args\": [\"x\"], \"cwd\": \"rel\"}").ok());
+  EXPECT_FALSE(SpecFromJson("{\"args\": [\"x\"], \"bogus\": 1}").ok());
+  EXPECT_FALSE(SpecFromJson("{\"args\": [\"x\"], \"channel\": \"carrier-pigeon\"}").ok());
+  EXPECT_FALSE(SpecFromJson("{\"args\": [1]}").ok());
+  EXPECT_FALSE(SpecFromJson("not json").ok());
+}
+
+}  // namespace
+}  // namespace hull::guest
