@@ -101,5 +101,7 @@ _Noreturn void exit_vm(uint32_t status);
 _Noreturn void mode_virtio(void);
 // rng.c: mode "rng".
 _Noreturn void mode_rng(const struct cmdline* cmdline);
+// blk.c: mode "blk".
+_Noreturn void mode_blk(const struct cmdline* cmdline);
 
 #endif  // HULL_TESTS_GUESTS_GUEST_H_
