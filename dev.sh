@@ -158,6 +158,8 @@ case "${1:-}" in
     say "hull-vmm boot against QEMU microvm (benchmarks/run.sh)"
     "$ROOT/benchmarks/run.sh"
     say "image pipeline against skopeo + umoci + mkfs.ext4 (benchmarks/rootfs/run.sh)"
-    "$ROOT/benchmarks/rootfs/run.sh" ;;
+    "$ROOT/benchmarks/rootfs/run.sh"
+    say "virtio devices in-process against plain syscalls (benchmarks/devices/run.sh)"
+    "$ROOT/benchmarks/devices/run.sh" ;;
   *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -178,6 +178,7 @@ base::Result<uint32_t> BlockDevice::Serve(const virtio::DescriptorChain& chain) 
 
 uint8_t BlockDevice::Execute(const Request& r, uint32_t* written) {
   base::Status s;
+  const uint64_t io_start = NowNs();
   switch (r.kind) {
     case Request::Kind::kAnswerOnly:
       if (warnings_.fetch_add(1) < kMaxWarnings) {
@@ -215,6 +216,7 @@ uint8_t BlockDevice::Execute(const Request& r, uint32_t* written) {
       }
       break;
   }
+  io_ns_.fetch_add(NowNs() - io_start, std::memory_order_relaxed);
   if (!s.ok()) {
     if (warnings_.fetch_add(1) < kMaxWarnings) {
       LOG_WARNING << "virtio-blk " << options_.id << ": request type " << r.type << " sector "

@@ -69,6 +69,9 @@ class BlockDevice final : public virtio::VirtioDevice {
   // the used ring), since creation.
   uint64_t requests() const { return requests_.load(); }
   uint64_t busy_ns() const { return busy_ns_.load(); }
+  // Of busy_ns, the nanoseconds spent inside the Disk (the host I/O itself): the rest
+  // is what the device adds to each request.
+  uint64_t io_ns() const { return io_ns_.load(); }
   // Requests answered IOERR / UNSUPP.
   uint64_t errors() const { return errors_.load(); }
 
@@ -100,6 +103,7 @@ class BlockDevice final : public virtio::VirtioDevice {
 
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> busy_ns_{0};
+  std::atomic<uint64_t> io_ns_{0};
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> warnings_{0};
 };

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Turns device_benchmarks' JSON into the Markdown table of benchmarks/devices/run.sh:
+medians over repetitions, each device row against its peer row as a throughput ratio.
+A device benchmark file adds its rows to ROWS (label, device benchmark, peer, target)."""
+import json
+import statistics
+import sys
+
+# (what, device benchmark name, peer benchmark name, target ratio or None)
+ROWS = [
+    ("virtio-blk 4 KiB random reads, device on the caller's thread",
+     "BM_VirtioBlk/4k_random_sync", "BM_Pread/4k_random", None),
+    ("virtio-blk 4 KiB random reads, device worker thread (as in hull-vmm)",
+     "BM_VirtioBlk/4k_random_worker", "BM_Pread/4k_random", None),
+    ("virtio-blk 64 KiB sequential reads, device on the caller's thread",
+     "BM_VirtioBlk/64k_sequential_sync", "BM_Pread/64k_sequential", 0.90),
+    ("virtio-blk 64 KiB sequential reads, device worker thread (as in hull-vmm)",
+     "BM_VirtioBlk/64k_sequential_worker", "BM_Pread/64k_sequential", 0.90),
+]
+
+
+def main(path):
+    with open(path) as f:
+        data = json.load(f)
+    runs = {}
+    for b in data["benchmarks"]:
+        if b.get("run_type") != "iteration":
+            continue
+        name = b["run_name"] if "run_name" in b else b["name"]
+        runs.setdefault(name.replace("/real_time", ""), []).append(b)
+
+    def median(name, key):
+        values = [b[key] for b in runs.get(name, []) if key in b]
+        return statistics.median(values) if values else None
+
+    ctx = data["context"]
+    print("| What | Throughput | Peer (plain syscall) | Ratio | Target | Device ns/request | "
+          "of which not I/O (target ≤ 2000 at 4 KiB) |")
+    print("|---|---|---|---|---|---|---|")
+    for what, dev, peer, target in ROWS:
+        d, p = median(dev, "bytes_per_second"), median(peer, "bytes_per_second")
+        if d is None or p is None:
+            print(f"| {what} | (not run) | | | | |")
+            continue
+        ratio = d / p
+        ns = median(dev, "device_ns_per_req")
+        overhead = median(dev, "device_overhead_ns_per_req")
+        verdict = "" if target is None else (f"≥ {target:.0%} " + ("met" if ratio >= target else "NOT met"))
+        print(f"| {what} | {d / 2**30:.2f} GiB/s | {p / 2**30:.2f} GiB/s | {ratio:.0%} | {verdict} | "
+              f"{ns:.0f} | {overhead:.0f} |")
+    print()
+    print(f"Medians of {len(next(iter(runs.values())))} interleaved repetitions, wall-clock time; "
+          f"{ctx.get('num_cpus')} CPUs at {ctx.get('mhz_per_cpu')} MHz, load average "
+          f"{' '.join(f'{x:.1f}' for x in ctx.get('load_avg', []))} at start. "
+          "Device ns/request: BlockDevice::busy_ns / requests (parsing, the I/O itself, the "
+          "used ring); 'of which not I/O': the same minus the time inside the Disk — what the "
+          "device adds to each request.")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
