@@ -57,7 +57,10 @@ void RunDeviceFuzzer(FuzzInput& in, std::shared_ptr<virtio::VirtioDevice> device
       case 2:  // a well-behaved driver, so the rest of the input starts from a live device
         driver = std::make_unique<FakeDriver>(t, ram, 0x1000, kFuzzRam);
         driver->Reset();
-        (void)driver->BringUp(driver->DeviceFeatures(), {static_cast<uint16_t>(1u << (in.U8() % 9))});
+        // Every queue the device has (net and vsock need all of theirs), all one size.
+        (void)driver->BringUp(driver->DeviceFeatures(),
+                              std::vector<uint16_t>(device->queue_max_sizes().size(),
+                                                    static_cast<uint16_t>(1u << (in.U8() % 9))));
         break;
       case 3: {  // a chain, well-formed or not
         if (has_queue()) {

@@ -1,0 +1,225 @@
+#include "devices/net/net_device.h"
+
+#include <sys/epoll.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstddef>
+#include <cstring>
+
+#include "base/logging.h"
+#include "devices/net/frame.h"
+
+namespace hull::devices::net {
+namespace {
+
+// Frames moved per readiness callback before the loop serves other fds (level-triggered
+// epoll calls again for the rest).
+constexpr int kRxBurst = 64;
+constexpr int kMaxWarnings = 32;
+
+}  // namespace
+
+NetDevice::NetDevice(std::unique_ptr<NetBackend> backend, const MacAddress& mac)
+    : MultiQueueDevice({"receive", "transmit"}), backend_(std::move(backend)) {
+  std::memcpy(config_.mac, mac.data(), mac.size());
+  config_.status = VIRTIO_NET_S_LINK_UP;
+  config_.max_virtqueue_pairs = 1;
+  rx_frame_.resize(kMaxFrameBytes);
+}
+
+uint64_t NetDevice::avail_features() const { return kNetFeatures; }
+
+uint32_t NetDevice::config_size() const { return offsetof(virtio_net_config, mtu); }
+
+void NetDevice::ReadConfig(uint32_t offset, std::span<uint8_t> data) {
+  std::lock_guard lock(mutex_);
+  std::memcpy(data.data(), reinterpret_cast<const uint8_t*>(&config_) + offset, data.size());
+}
+
+void NetDevice::WriteConfig(uint32_t offset, std::span<const uint8_t> data) {
+  // Read-only for modern drivers (5.1.4: the MAC is writable only through the
+  // control queue, which this device does not have).
+  std::lock_guard lock(mutex_);
+  Warn("ignored a " + std::to_string(data.size()) + "-byte config write at offset " +
+       std::to_string(offset));
+}
+
+void NetDevice::BackendReadable() {
+  RunIfActive([this] { return Receive(); });
+}
+
+NetStats NetDevice::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+bool NetDevice::watching_backend() const {
+  std::lock_guard lock(mutex_);
+  return watching_;
+}
+
+base::Status NetDevice::OnActivate() {
+  unsigned offload = TunOffloadFlags(context().features);
+  if (base::Status s = backend_->SetOffload(offload); !s.ok()) {
+    return base::Status::Error("virtio-net: setting the backend's offloads: " + s.message());
+  }
+  rx_length_ = 0;
+  rx_held_.clear();
+  rx_held_bytes_ = 0;
+  return WatchBackend(true);
+}
+
+void NetDevice::OnReset() {
+  (void)WatchBackend(false);
+  rx_length_ = 0;
+  rx_held_.clear();
+  rx_held_bytes_ = 0;
+}
+
+base::Status NetDevice::WatchBackend(bool watch) {
+  if (watch == watching_) return base::Status::Ok();
+  base::EventLoop* loop = context().loop;
+  if (backend_->fd() >= 0 && loop != nullptr) {
+    if (watch) {
+      RETURN_IF_ERROR(loop->Add(backend_->fd(), EPOLLIN, [this](uint32_t) { BackendReadable(); }));
+    } else {
+      RETURN_IF_ERROR(loop->Remove(backend_->fd()));
+    }
+  }
+  watching_ = watch;
+  return base::Status::Ok();
+}
+
+void NetDevice::Warn(const std::string& what) {
+  if (warnings_ >= kMaxWarnings) return;
+  LOG_WARNING << "virtio-net: " << what;
+  if (++warnings_ == kMaxWarnings) {
+    LOG_WARNING << "virtio-net: further warnings silenced";
+  }
+}
+
+base::Status NetDevice::OnQueueKick(size_t index) {
+  if (index == kTxQueue) {
+    return DrainQueue(kTxQueue, [this](const virtio::DescriptorChain& chain) { return Transmit(chain); });
+  }
+  // New receive buffers: a frame may have been waiting for them.
+  RETURN_IF_ERROR(WatchBackend(true));
+  return Receive();
+}
+
+base::Result<uint32_t> NetDevice::Transmit(const virtio::DescriptorChain& chain) {
+  auto drop = [&](const std::string& why) -> base::Result<uint32_t> {
+    ++stats_.tx_dropped;
+    Warn("transmit: dropped a frame: " + why);
+    return 0u;
+  };
+  uint64_t bytes = chain.readable_bytes();
+  if (bytes < kNetHeaderSize) return drop(std::to_string(bytes) + " bytes, shorter than the header");
+  if (bytes > kMaxFrameBytes) {
+    return drop(std::to_string(bytes) + " bytes, more than " + std::to_string(kMaxFrameBytes));
+  }
+  virtio::ChainReader reader(context().memory, chain);
+  ASSIGN_OR_RETURN(virtio_net_hdr_v1 header, reader.ReadObject<virtio_net_hdr_v1>());
+  if (auto why = CheckTxHeader(header, context().features, bytes - kNetHeaderSize)) return drop(*why);
+  ASSIGN_OR_RETURN(std::vector<std::span<uint8_t>> spans, reader.Take(reader.remaining()));
+  if (spans.size() + 1 > IOV_MAX) return drop(std::to_string(spans.size()) + " buffers");
+  // The header goes out as checked, so the guest cannot change it behind our back.
+  std::vector<iovec> frame;
+  frame.reserve(spans.size() + 1);
+  frame.push_back({&header, sizeof(header)});
+  for (std::span<uint8_t> s : spans) frame.push_back({s.data(), s.size()});
+  if (base::Status s = backend_->Write(frame); !s.ok()) return drop(s.message());
+  ++stats_.tx_frames;
+  return 0u;
+}
+
+base::Status NetDevice::Receive() {
+  for (int frames = 0; frames < kRxBurst; ++frames) {
+    if (rx_length_ == 0) {
+      base::Result<std::optional<size_t>> got = backend_->Read(rx_frame_);
+      if (!got.ok()) {
+        // Not the guest's fault; stop polling a broken fd until the next rx kick.
+        Warn("receive: " + got.status().message());
+        return WatchBackend(false);
+      }
+      if (!*got) break;
+      if (**got < kNetHeaderSize) {
+        ++stats_.rx_dropped;
+        Warn("receive: dropped a " + std::to_string(**got) + "-byte frame without a header");
+        continue;
+      }
+      rx_length_ = **got;
+    }
+    bool mergeable = context().features & (uint64_t{1} << VIRTIO_NET_F_MRG_RXBUF);
+    ASSIGN_OR_RETURN(bool delivered, mergeable ? DeliverMergeable() : Deliver());
+    if (delivered) continue;
+    // No buffers: ask for a kick when the driver adds some, unless it already did.
+    ASSIGN_OR_RETURN(bool more, queue(kRxQueue).EnableNotification());
+    if (!more) {
+      RETURN_IF_ERROR(WatchBackend(false));
+      break;
+    }
+  }
+  return SignalIfNeeded(kRxQueue);
+}
+
+base::Result<bool> NetDevice::Deliver() {
+  virtio::Queue& q = queue(kRxQueue);
+  ASSIGN_OR_RETURN(std::optional<virtio::DescriptorChain> chain, q.Pop());
+  if (!chain) return false;
+  if (chain->writable_bytes() < rx_length_) {
+    // 5.1.6.3.1: without MRG_RXBUF the driver must post buffers big enough for any
+    // frame it accepted. Drop this frame and keep the buffer for the next one.
+    q.UndoPop();
+    ++stats_.rx_dropped;
+    Warn("receive: dropped a " + std::to_string(rx_length_) + "-byte frame: the buffer has " +
+         std::to_string(chain->writable_bytes()) + " bytes");
+    rx_length_ = 0;
+    return true;
+  }
+  SetNumBuffers(rx_frame_, 1);
+  virtio::ChainWriter writer(context().memory, *chain);
+  RETURN_IF_ERROR(writer.Write({rx_frame_.data(), rx_length_}));
+  RETURN_IF_ERROR(AddUsed(kRxQueue, *chain, static_cast<uint32_t>(rx_length_)));
+  ++stats_.rx_frames;
+  rx_length_ = 0;
+  return true;
+}
+
+base::Result<bool> NetDevice::DeliverMergeable() {
+  virtio::Queue& q = queue(kRxQueue);
+  while (rx_held_bytes_ < rx_length_) {
+    if (rx_held_.size() >= q.size()) {
+      // Every buffer the ring can hold is too little: the frame can never fit.
+      ++stats_.rx_dropped;
+      Warn("receive: dropped a " + std::to_string(rx_length_) + "-byte frame: " +
+           std::to_string(rx_held_.size()) + " buffers hold " + std::to_string(rx_held_bytes_));
+      rx_length_ = 0;
+      return true;
+    }
+    ASSIGN_OR_RETURN(std::optional<virtio::DescriptorChain> chain, q.Pop());
+    if (!chain) return false;
+    rx_held_bytes_ += chain->writable_bytes();
+    rx_held_.push_back(std::move(*chain));
+  }
+  size_t needed = 0;
+  uint64_t capacity = 0;
+  while (capacity < rx_length_) capacity += rx_held_[needed++].writable_bytes();
+  SetNumBuffers(rx_frame_, static_cast<uint16_t>(needed));
+  size_t offset = 0;
+  for (size_t i = 0; i < needed; ++i) {
+    virtio::ChainWriter writer(context().memory, rx_held_[i]);
+    size_t n = static_cast<size_t>(std::min<uint64_t>(rx_length_ - offset, writer.remaining()));
+    RETURN_IF_ERROR(writer.Write({rx_frame_.data() + offset, n}));
+    RETURN_IF_ERROR(AddUsed(kRxQueue, rx_held_[i], static_cast<uint32_t>(n)));
+    offset += n;
+  }
+  rx_held_.erase(rx_held_.begin(), rx_held_.begin() + static_cast<ptrdiff_t>(needed));
+  rx_held_bytes_ -= capacity;
+  ++stats_.rx_frames;
+  rx_length_ = 0;
+  return true;
+}
+
+}  // namespace hull::devices::net
