@@ -24,6 +24,7 @@ PACKAGES=(
   libarchive-dev libcurl4-openssl-dev libssl-dev e2fsprogs  # rootfs-builder
   docker-registry skopeo umoci apache2-utils openssl python3  # its integration tests
   clang libclang-rt-14-dev
+  libseccomp-dev libcap-dev crun runc  # runtime/namespace; its tests and benchmark compare with crun and runc
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

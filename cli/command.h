@@ -54,6 +54,7 @@ int RunImages(const std::vector<std::string>& args);
 int RunRmi(const std::vector<std::string>& args);
 int RunImageInspect(const std::vector<std::string>& args);
 int RunImageRootfs(const std::vector<std::string>& args);
+int RunRun(const std::vector<std::string>& args);
 
 }  // namespace hull::cli
 

@@ -11,6 +11,7 @@ const std::vector<Command>& Commands() {
       {"pull", "Download an image from a registry", &RunPull},
       {"load", "Load images from an OCI layout or a docker-archive (docker save)", &RunLoad},
       {"import", "Import a root filesystem tarball or directory as an image", &RunImport},
+      {"run", "Run a command in a new container (--runtime ns)", &RunRun},
       {"images", "List images", &RunImages},
       {"rmi", "Remove an image", &RunRmi},
       {"image ls", "List images", &RunImages},

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     std::string given = words == 1 ? args[0] : args[0] + " " + args[1];
     if (given != name) continue;
     std::vector<std::string> rest(args.begin() + static_cast<long>(words), args.end());
-    rest.insert(rest.end(), global.begin(), global.end());
+    rest.insert(rest.begin(), global.begin(), global.end());  // before `run`'s CMD
     return c.run(rest);
   }
   std::cerr << "hull: unknown command \"" << args[0] << "\" (see hull --help)\n";

@@ -1,0 +1,73 @@
+#include "runtime/namespace/container_state.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "base/logging.h"
+#include "rootfs-builder/safe_path.h"
+
+namespace hull::runtime::ns {
+
+using base::Result;
+using base::Status;
+
+Result<ContainerDir> ContainerDir::Create(const std::string& state_root, const std::string& id) {
+  if (::mkdir(state_root.c_str(), 0700) != 0 && errno != EEXIST) return Status::Errno("mkdir " + state_root);
+  std::string path = state_root + "/" + id;
+  if (::mkdir(path.c_str(), 0700) != 0) return Status::Errno("creating " + path);
+  auto lock = base::OpenFile(path + "/lock", O_CREAT | O_RDWR, 0600);
+  if (!lock.ok() || ::flock(lock->get(), LOCK_EX | LOCK_NB) != 0) {
+    (void)rootfs::RemoveTree(path);
+    return lock.ok() ? Status::Errno("locking " + path) : lock.status();
+  }
+  ContainerDir dir(path, std::move(*lock));
+  for (const std::string& sub : {dir.upper(), dir.work(), dir.rootfs()}) {
+    if (::mkdir(sub.c_str(), 0755) != 0) return Status::Errno("creating " + sub);
+  }
+  return dir;
+}
+
+ContainerDir::~ContainerDir() {
+  if (path_.empty()) return;
+  if (Status s = rootfs::RemoveTree(path_); !s.ok()) {
+    HULL_LOG(kWarning) << s.message();
+  }
+}
+
+void SweepStaleContainers(const std::string& state_root, const std::string& cgroup_root,
+                          const std::string& cgroup_parent, CgroupVersion version) {
+  DIR* dir = ::opendir(state_root.c_str());
+  if (!dir) return;
+  std::vector<std::string> stale;
+  while (dirent* e = ::readdir(dir)) {
+    std::string name = e->d_name;
+    if (name.size() != 64 || name.find_first_not_of("0123456789abcdef") != std::string::npos) continue;
+    auto lock = base::OpenFile(state_root + "/" + name + "/lock", O_RDWR);
+    if (lock.ok() && ::flock(lock->get(), LOCK_EX | LOCK_NB) != 0) continue;  // owner alive
+    struct stat st {};
+    // No lock file: killed between mkdir and creating it — or being created right now.
+    if (!lock.ok() && ::stat((state_root + "/" + name).c_str(), &st) == 0 &&
+        st.st_mtime > ::time(nullptr) - 60) {
+      continue;
+    }
+    stale.push_back(name);
+  }
+  ::closedir(dir);
+  for (const auto& name : stale) {
+    HULL_LOG(kInfo) << "removing container " << name << " left by a hull run that was killed";
+    if (Status s = RemoveCgroupByName(cgroup_root, version, cgroup_parent + "/" + name); !s.ok()) {
+      HULL_LOG(kWarning) << s.message();
+      continue;
+    }
+    if (Status s = rootfs::RemoveTree(state_root + "/" + name); !s.ok()) {
+      HULL_LOG(kWarning) << s.message();
+    }
+  }
+}
+
+}  // namespace hull::runtime::ns

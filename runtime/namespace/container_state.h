@@ -1,0 +1,37 @@
+// A container's directory on the host, state_root/<id>/ (upper/, work/, rootfs/ and a
+// lock file that the owning `hull run` holds with flock for the container's lifetime),
+// and the sweep that removes what a killed `hull run` left behind: directories whose
+// lock nobody holds, and the cgroups named after them. Called by the supervisor.
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+#include "runtime/namespace/cgroups.h"
+
+namespace hull::runtime::ns {
+
+class ContainerDir {
+ public:
+  static base::Result<ContainerDir> Create(const std::string& state_root, const std::string& id);
+  ContainerDir(ContainerDir&&) = default;
+  ContainerDir& operator=(ContainerDir&&) = default;
+  ~ContainerDir();  // removes the directory
+
+  const std::string& path() const { return path_; }
+  std::string upper() const { return path_ + "/upper"; }
+  std::string work() const { return path_ + "/work"; }
+  std::string rootfs() const { return path_ + "/rootfs"; }
+
+ private:
+  ContainerDir(std::string path, base::UniqueFd lock) : path_(std::move(path)), lock_(std::move(lock)) {}
+  std::string path_;
+  base::UniqueFd lock_;
+};
+
+// Removes container directories under state_root whose owner is gone, and their cgroups.
+void SweepStaleContainers(const std::string& state_root, const std::string& cgroup_root,
+                          const std::string& cgroup_parent, CgroupVersion version);
+
+}  // namespace hull::runtime::ns
