@@ -86,6 +86,7 @@ int RunNamespaceContainer(ContainerSpec spec, const CommonOptions& common) {
   config.id = runtime::ns::NewContainerId();
   config.state_root = store->root() + "/containers";
   config.image_tree = outputs->tree;
+  config.cache_dir = store->root() + "/cache";
   std::string hostname = spec.hostname.empty() ? config.id.substr(0, 12) : spec.hostname;
   auto process = runtime::ResolveProcess(spec, image->config.defaults, hostname);
   if (!process.ok()) return RunFail(process.status());

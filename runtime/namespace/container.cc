@@ -21,6 +21,7 @@
 #include "runtime/namespace/cgroups.h"
 #include "runtime/namespace/container_init.h"
 #include "runtime/namespace/container_state.h"
+#include "runtime/namespace/seccomp_profile.h"
 #include "runtime/namespace/sync_socket.h"
 
 namespace hull::runtime::ns {
@@ -248,7 +249,11 @@ int RunContainer(const ContainerConfig& c) {
   plan.tty = spec.tty;
   plan.interactive = spec.interactive;
   plan.caps = *caps;
-  plan.seccomp = !spec.privileged && !spec.seccomp_unconfined;
+  if (!spec.privileged && !spec.seccomp_unconfined) {
+    auto filter = CompileDefaultSeccomp(*caps, c.cache_dir);
+    if (!filter.ok()) return Fail(filter.status());
+    plan.seccomp = std::move(*filter);
+  }
   plan.no_new_privileges = spec.no_new_privileges;
   plan.rlimits = DefaultRlimits();
 

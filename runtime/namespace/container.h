@@ -24,7 +24,8 @@ struct ContainerConfig {
   ProcessSpec process;
   std::string id;           // 64 hex digits; hostname defaults to its first 12
   std::string cgroup_root = "/sys/fs/cgroup";
-  std::string cgroup_parent = "hull";  // the cgroup is cgroup_root/[controller/]PARENT/ID
+  std::string cgroup_parent = "hull";
+  std::string cache_dir;  // compiled seccomp filters (seccomp_profile.h); empty: no cache  // the cgroup is cgroup_root/[controller/]PARENT/ID
 };
 
 // A fresh random container ID (64 hex digits).

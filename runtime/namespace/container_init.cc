@@ -155,8 +155,8 @@ void RunContainerInit(const InitPlan& plan, int sync_fd) {
 
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it
   // (everything after it — prctl, setgroups, setresuid, capset, chdir, execve — is allowed).
-  bool seccomp_early = plan.seccomp && !plan.no_new_privileges;
-  if (seccomp_early) Check(sync_fd, LoadDefaultSeccomp(plan.caps));
+  bool seccomp_early = !plan.seccomp.empty() && !plan.no_new_privileges;
+  if (seccomp_early) Check(sync_fd, InstallSeccomp(plan.seccomp));
   Check(sync_fd, DropBoundingCaps(plan.caps));
   if (::setgroups(user->groups.size(), user->groups.data()) != 0 ||
       ::setresgid(user->gid, user->gid, user->gid) != 0 ||
@@ -181,7 +181,7 @@ void RunContainerInit(const InitPlan& plan, int sync_fd) {
   argv.push_back(nullptr);
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  if (plan.seccomp && !seccomp_early) Check(sync_fd, LoadDefaultSeccomp(plan.caps));
+  if (!plan.seccomp.empty() && !seccomp_early) Check(sync_fd, InstallSeccomp(plan.seccomp));
   ::execve(program.c_str(), argv.data(), envp.data());
   int err = errno;
   Die(sync_fd, err == ENOENT ? kExitNotFound : kExitNotExecutable,

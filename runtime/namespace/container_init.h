@@ -5,6 +5,7 @@
 // supervisor "error <status> <message>" and exits. Runs in the child only.
 #pragma once
 
+#include <linux/filter.h>
 #include <sys/resource.h>
 
 #include <string>
@@ -29,7 +30,7 @@ struct InitPlan {
   bool tty = false;
   bool interactive = false;
   CapSet caps = 0;
-  bool seccomp = true;
+  std::vector<sock_filter> seccomp;  // compiled filter; empty: unconfined
   bool no_new_privileges = true;
   std::vector<Rlimit> rlimits;
 };

@@ -1,11 +1,19 @@
 #include "runtime/namespace/seccomp_profile.h"
 
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <vector>
+
+#include "base/unique_fd.h"
 
 namespace hull::runtime::ns {
 
@@ -135,13 +143,15 @@ std::vector<std::string> AllowedNames(CapSet caps) {
 
 size_t AllowedSyscallCount(CapSet caps) { return AllowedNames(caps).size(); }
 
-Status LoadDefaultSeccomp(CapSet caps) {
+namespace {
+
+// Builds the filter; `out` receives the libseccomp context (released by the caller).
+Status BuildFilter(CapSet caps, scmp_filter_ctx* out) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
   if (!ctx) return Status::Error("seccomp_init failed");
-  struct Releaser {
-    scmp_filter_ctx ctx;
-    ~Releaser() { seccomp_release(ctx); }
-  } releaser{ctx};
+  *out = ctx;
+  // no_new_privs is the runtime's decision, not libseccomp's.
+  (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
   // 32-bit and x32 entry points are filtered by the same names (as Docker does).
   if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
     (void)seccomp_arch_add(ctx, SCMP_ARCH_X86);
@@ -168,8 +178,73 @@ Status LoadDefaultSeccomp(CapSet caps) {
   }
   scmp_arg_cmp not_vsock = SCMP_A0(SCMP_CMP_NE, kAfVsock);
   if (rule(SCMP_ACT_ALLOW, "socket", 1, &not_vsock) < 0) return Status::Error("seccomp rule for socket");
-  if (int rc = seccomp_load(ctx); rc < 0) {
-    return Status::Error(std::string("loading the seccomp filter: ") + std::strerror(-rc));
+  return Status::Ok();
+}
+
+// FNV-1a over everything the compiled program depends on.
+std::string CacheKey(CapSet caps) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](std::string_view text) {
+    for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+  };
+  for (const auto& n : AllowedNames(caps)) mix(n);
+  const scmp_version* v = seccomp_version();
+  mix(std::to_string(caps) + "/" + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+      std::to_string(v->micro) + "/" + std::to_string(seccomp_arch_native()) + "/profile-1");
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+base::Result<std::vector<sock_filter>> ProgramFrom(const std::string& bytes) {
+  if (bytes.empty() || bytes.size() % sizeof(sock_filter) != 0 || bytes.size() > 64 * 4096 * sizeof(sock_filter)) {
+    return Status::Error("malformed seccomp program");
+  }
+  std::vector<sock_filter> program(bytes.size() / sizeof(sock_filter));
+  std::memcpy(program.data(), bytes.data(), bytes.size());
+  return program;
+}
+
+}  // namespace
+
+base::Result<std::vector<sock_filter>> CompileDefaultSeccomp(CapSet caps, const std::string& cache_dir) {
+  std::string cached = cache_dir.empty() ? "" : cache_dir + "/seccomp-" + CacheKey(caps) + ".bpf";
+  if (!cached.empty()) {
+    if (auto bytes = base::ReadFileToString(cached, 1 << 20); bytes.ok()) {
+      if (auto program = ProgramFrom(*bytes); program.ok()) return program;
+    }
+  }
+  scmp_filter_ctx ctx = nullptr;
+  struct Releaser {
+    scmp_filter_ctx* ctx;
+    ~Releaser() {
+      if (*ctx) seccomp_release(*ctx);
+    }
+  } releaser{&ctx};
+  RETURN_IF_ERROR(BuildFilter(caps, &ctx));
+  base::UniqueFd memfd(::memfd_create("hull-seccomp", MFD_CLOEXEC));
+  if (!memfd) return Status::Errno("memfd_create");
+  if (int rc = seccomp_export_bpf(ctx, memfd.get()); rc < 0) {
+    return Status::Error(std::string("compiling the seccomp filter: ") + std::strerror(-rc));
+  }
+  ASSIGN_OR_RETURN(std::string bytes, base::ReadFileToString("/proc/self/fd/" + std::to_string(memfd.get()), 1 << 20));
+  ASSIGN_OR_RETURN(std::vector<sock_filter> program, ProgramFrom(bytes));
+  if (!cached.empty() && (::mkdir(cache_dir.c_str(), 0700) == 0 || errno == EEXIST)) {
+    std::string tmp = cached + ".tmp." + std::to_string(::getpid());
+    if (auto fd = base::OpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600); fd.ok() &&
+        base::WriteFully(fd->get(), bytes.data(), bytes.size()).ok() && ::rename(tmp.c_str(), cached.c_str()) == 0) {
+      return program;
+    }
+    ::unlink(tmp.c_str());
+  }
+  return program;
+}
+
+Status InstallSeccomp(const std::vector<sock_filter>& program) {
+  sock_fprog prog{static_cast<unsigned short>(program.size()), const_cast<sock_filter*>(program.data())};
+  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) {
+    return Status::Errno("installing the seccomp filter");
   }
   return Status::Ok();
 }
