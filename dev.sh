@@ -161,6 +161,8 @@ case "${1:-}" in
     say "image pipeline against skopeo + umoci + mkfs.ext4 (benchmarks/rootfs/run.sh)"
     "$ROOT/benchmarks/rootfs/run.sh"
     say "virtio devices in-process against plain syscalls (benchmarks/devices/run.sh)"
-    "$ROOT/benchmarks/devices/run.sh" ;;
+    "$ROOT/benchmarks/devices/run.sh"
+    say "namespace containers against crun and runc (benchmarks/namespace/run.sh)"
+    "$ROOT/benchmarks/namespace/run.sh" ;;
   *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
