@@ -409,6 +409,21 @@ TEST_F(BlockDeviceTest, WorkerThreadServesKicksAndStopsOnReset) {
   EXPECT_EQ(device_->requests(), before + 1);
 }
 
+TEST_F(BlockDeviceTest, ResetStopsTheWorkerBeforeItReturnsEvenWithABacklog) {
+  Start({.id = "w", .writeback = true, .worker = true});
+  // 20 chains of 64 KiB reads queued at once; reset while the worker is at them.
+  Buffer data = driver_->Writable(64 * 1024);
+  for (int i = 0; i < 20; ++i) {
+    driver_->queue(0).AddChain(std::vector<Buffer>{Header(VIRTIO_BLK_T_IN, 0), data, driver_->Writable(1)});
+  }
+  driver_->Kick(0);
+  driver_->Reset();
+  const uint64_t after_reset = device_->requests();
+  EXPECT_LE(after_reset, 20u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(device_->requests(), after_reset);  // nothing ran once Reset returned
+}
+
 TEST_F(BlockDeviceTest, ConfigWritesAreIgnored) {
   Start();
   driver_->Write32(VIRTIO_MMIO_CONFIG, 0x12345678);
