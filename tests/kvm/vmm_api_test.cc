@@ -79,11 +79,15 @@ TEST_F(VmmApi, BadRequestsGetA400WithAFaultMessage) {
       {"PUT", "/actions", R"({"action_type": "Explode"})", "unknown action_type"},
       {"PUT", "/actions", R"({"action_type": "InstanceStart"})", "PUT /boot-source first"},
       {"PUT", "/drives/rootfs", R"({"drive_id": "rootfs", "path_on_host": "/r"})",
-       "not supported by this hull-vmm yet"},
+       "drives[0].is_root_device is required"},
+      {"PUT", "/drives/rootfs", R"({"drive_id": "other", "path_on_host": "/r", "is_root_device": true})",
+       "does not match the id from the body"},
       {"PUT", "/network-interfaces/eth0", R"({"iface_id": "eth0"})",
-       "not supported by this hull-vmm yet"},
-      {"PUT", "/vsock", R"({"guest_cid": 3, "uds_path": "/v"})",
-       "not supported by this hull-vmm yet"},
+       "host_dev_name is required"},
+      {"PATCH", "/network-interfaces/eth0", R"({"iface_id": "eth0"})",
+       "is not supported by hull-vmm"},
+      {"PUT", "/vsock", R"({"guest_cid": 2, "uds_path": "/v"})",
+       "vsock.guest_cid must be 3 or more"},
   };
   for (const Case& c : cases) {
     ApiResponse r = Call(c.method, c.target, c.body);

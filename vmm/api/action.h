@@ -42,16 +42,20 @@ struct UpdateMachineConfig {
   std::vector<std::string> notes;
 };
 
-// PUT /drives/{id}, PUT|PATCH /network-interfaces/{id}, PUT /vsock. Firecracker allows
-// these before boot (PATCH of drives and interfaces also after). hull-vmm has no
-// virtio devices yet, so the controller refuses every one of them with a 400; the
-// request body is kept unparsed for the day it does (see controller.cc).
+// PUT /drives/{id}, PUT /network-interfaces/{id}, PUT /vsock: adds the device, or
+// replaces the one with the same id (vsock: the one vsock). Before boot only. The body
+// is read as the config file's section, so both accept exactly the same fields.
+// PATCH /drives/{id} and /network-interfaces/{id} (Firecracker's after-boot updates of
+// a disk's path and of rate limiters) parse with `patch` set; hull-vmm refuses them.
 struct ConfigureDevice {
   enum class Kind { kDrive, kNetworkInterface, kVsock };
   Kind kind = Kind::kDrive;
-  std::string id;    // the {id} path segment; empty for vsock
+  std::string id;  // the {id} path segment; empty for vsock
   bool patch = false;
-  std::string body;  // the request's JSON, validated as a JSON object
+  // For PUT: the parsed device, matching `kind`.
+  std::variant<std::monostate, DriveConfig, NetworkInterfaceConfig, VsockConfig> device;
+  // Accepted settings without effect (io_engine "Async"); logged by the controller.
+  std::vector<std::string> notes;
 };
 
 // PUT /actions {"action_type": "InstanceStart"} — builds the VM from the configuration

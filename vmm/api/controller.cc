@@ -20,11 +20,24 @@ base::Status ValidateSoFar(VmConfig config) {
 
 const char* DeviceWhat(ConfigureDevice::Kind kind) {
   switch (kind) {
-    case ConfigureDevice::Kind::kDrive: return "drives (virtio-blk)";
-    case ConfigureDevice::Kind::kNetworkInterface: return "network interfaces (virtio-net)";
-    case ConfigureDevice::Kind::kVsock: return "vsock (virtio-vsock)";
+    case ConfigureDevice::Kind::kDrive: return "/drives";
+    case ConfigureDevice::Kind::kNetworkInterface: return "/network-interfaces";
+    case ConfigureDevice::Kind::kVsock: return "/vsock";
   }
   return "devices";
+}
+
+// Replaces the element with the same id, or appends (PUT of an existing id updates it,
+// as in Firecracker).
+template <typename T>
+void UpsertById(std::vector<T>* list, const T& item, std::string T::*id) {
+  for (T& existing : *list) {
+    if (existing.*id == item.*id) {
+      existing = item;
+      return;
+    }
+  }
+  list->push_back(item);
 }
 
 }  // namespace
@@ -123,9 +136,7 @@ Reply Controller::VmConfigJson() const {
   base::Result<std::string> text = FormatConfigFile(config_);
   if (!text.ok()) return Reply::Refused(text.status().message());
   json full = json::parse(*text);
-  // Firecracker's GET /vm/config lists the device sections; hull-vmm has none yet.
-  if (!full.contains("drives")) full["drives"] = json::array();
-  if (!full.contains("network-interfaces")) full["network-interfaces"] = json::array();
+  // Firecracker's GET /vm/config always lists the device sections.
   if (!full.contains("vsock")) full["vsock"] = nullptr;
   return Reply::Data(full.dump());
 }
@@ -151,12 +162,30 @@ Reply Controller::UpdateMachine(const UpdateMachineConfig& update) {
   return Reply::Done();
 }
 
-// Wiring a device later: parse `device.body` into the device's config type here (or
-// in request_parser.cc), check it, and add it to config_ before boot, as the
-// config-file parser does for the same section; Machine::Create then builds it.
 Reply Controller::ConfigureDevice(const api::ConfigureDevice& device) {
-  return Reply::Refused(std::string(DeviceWhat(device.kind)) +
-                        " are not supported by this hull-vmm yet");
+  if (device.patch) {
+    return Reply::Refused(std::string("PATCH of ") + DeviceWhat(device.kind) +
+                          " (updating a device of a running microVM) is not supported by "
+                          "hull-vmm; configure devices with PUT before InstanceStart");
+  }
+  const std::string what = std::string("PUT ") + DeviceWhat(device.kind);
+  if (auto refused = RequireNotStarted(what.c_str())) return *refused;
+  VmConfig next = config_;
+  if (const auto* drive = std::get_if<DriveConfig>(&device.device)) {
+    UpsertById(&next.drives, *drive, &DriveConfig::drive_id);
+  } else if (const auto* iface = std::get_if<NetworkInterfaceConfig>(&device.device)) {
+    UpsertById(&next.network_interfaces, *iface, &NetworkInterfaceConfig::iface_id);
+  } else if (const auto* vsock = std::get_if<VsockConfig>(&device.device)) {
+    next.vsock = *vsock;
+  } else {
+    return Reply::Refused(what + ": no device in the request");
+  }
+  if (base::Status valid = ValidateSoFar(next); !valid.ok()) {
+    return Reply::Refused(valid.message());
+  }
+  for (const std::string& note : device.notes) LOG_INFO << note;
+  config_ = std::move(next);
+  return Reply::Done();
 }
 
 Reply Controller::Start(std::unique_lock<std::mutex>& lock) {

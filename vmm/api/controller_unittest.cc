@@ -158,14 +158,54 @@ TEST_F(ControllerTest, CtrlAltDelReachesTheVmAndItsFailureIsReported) {
   EXPECT_EQ(vm_.ctrl_alt_dels, 2);
 }
 
-TEST_F(ControllerTest, DevicesAreRefusedAsNotSupportedYet) {
-  EXPECT_REFUSED(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kDrive, "rootfs"}),
-                 "drives (virtio-blk) are not supported by this hull-vmm yet");
-  EXPECT_REFUSED(
-      controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kNetworkInterface, "eth0"}),
-      "network interfaces (virtio-net) are not supported");
-  EXPECT_REFUSED(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kVsock}),
-                 "vsock (virtio-vsock) are not supported");
+ConfigureDevice Drive(const std::string& id, const std::string& path, bool root = false) {
+  DriveConfig drive;
+  drive.drive_id = id;
+  drive.path_on_host = path;
+  drive.is_root_device = root;
+  return ConfigureDevice{ConfigureDevice::Kind::kDrive, id, false, drive, {}};
+}
+
+TEST_F(ControllerTest, DevicesPutBeforeBootReachTheConfigAndReplaceById) {
+  EXPECT_EQ(controller_->Apply(Drive("rootfs", "/a", true)).kind, Reply::Kind::kDone);
+  EXPECT_EQ(controller_->Apply(Drive("data", "/b")).kind, Reply::Kind::kDone);
+  EXPECT_EQ(controller_->Apply(Drive("rootfs", "/c", true)).kind, Reply::Kind::kDone);
+  NetworkInterfaceConfig iface{"eth0", "tap0", std::nullopt};
+  EXPECT_EQ(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kNetworkInterface, "eth0",
+                                               false, iface, {}}).kind,
+            Reply::Kind::kDone);
+  EXPECT_EQ(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kVsock, "", false,
+                                               VsockConfig{3, "/v.sock"}, {}}).kind,
+            Reply::Kind::kDone);
+  Reply config = controller_->Apply(GetVmConfig{});
+  json parsed = json::parse(config.body);
+  ASSERT_EQ(parsed["drives"].size(), 2u) << config.body;
+  EXPECT_EQ(parsed["drives"][0]["path_on_host"], "/c");
+  EXPECT_EQ(parsed["drives"][1]["drive_id"], "data");
+  EXPECT_EQ(parsed["network-interfaces"][0]["host_dev_name"], "tap0");
+  EXPECT_EQ(parsed["vsock"]["uds_path"], "/v.sock");
+}
+
+TEST_F(ControllerTest, InvalidDeviceSetsAreRefusedAndChangeNothing) {
+  EXPECT_EQ(controller_->Apply(Drive("rootfs", "/a", true)).kind, Reply::Kind::kDone);
+  EXPECT_REFUSED(controller_->Apply(Drive("other", "/b", true)),
+                 "are both is_root_device; a VM has one root device");
+  EXPECT_REFUSED(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kVsock, "", false,
+                                                    VsockConfig{2, "/v.sock"}, {}}),
+                 "vsock.guest_cid must be 3 or more");
+  json parsed = json::parse(controller_->Apply(GetVmConfig{}).body);
+  EXPECT_EQ(parsed["drives"].size(), 1u);
+  EXPECT_TRUE(parsed["vsock"].is_null());
+}
+
+TEST_F(ControllerTest, DevicesAreRefusedAfterBootAndPatchIsNotSupported) {
+  Boot();
+  EXPECT_REFUSED(controller_->Apply(Drive("late", "/a")),
+                 "PUT /drives is only allowed before boot");
+  EXPECT_REFUSED(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kNetworkInterface,
+                                                    "eth0", true, std::monostate{}, {}}),
+                 "PATCH of /network-interfaces (updating a device of a running microVM) is "
+                 "not supported by hull-vmm");
 }
 
 TEST_F(ControllerTest, BootFromConfigRefusesPreBootActionsWhileTheVmIsBuilt) {

@@ -140,23 +140,41 @@ Result<Action> ParseVmState(const std::string& body) {
 // Firecracker's rule for resource IDs in paths.
 Status CheckId(const std::string& id, const Request& request) {
   if (id.empty()) return InvalidPathOrMethod(request);
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_';
-    if (!ok) {
-      return Status::Error("Invalid ID \"" + id +
-                           "\": resource IDs can only contain alphanumeric characters and "
-                           "underscores.");
-    }
-  }
-  return Status::Ok();
+  return CheckDeviceId(id, "the path's ID");
 }
 
 Result<Action> ParseDevice(const Request& request, ConfigureDevice::Kind kind, std::string id,
-                           const char* what) {
-  if (kind != ConfigureDevice::Kind::kVsock) RETURN_IF_ERROR(CheckId(id, request));
-  RETURN_IF_ERROR(ParseObject(request.body, what).status());
-  return Action{ConfigureDevice{kind, std::move(id), request.method == "PATCH", request.body}};
+                           const char* section) {
+  using Kind = ConfigureDevice::Kind;
+  if (kind != Kind::kVsock) RETURN_IF_ERROR(CheckId(id, request));
+  ASSIGN_OR_RETURN(json object, ParseObject(request.body, section));
+  ConfigureDevice device{kind, id, request.method == "PATCH", std::monostate{}, {}};
+  if (device.patch) return Action{std::move(device)};
+  ConfigFileExtras extras;
+  // Drives and interfaces are arrays in a config file; a request carries one.
+  json wrapped = kind == Kind::kVsock ? object : json::array({object});
+  ASSIGN_OR_RETURN(VmConfig config, ParseSection(section, wrapped, &extras));
+  device.notes = std::move(extras.notes);
+  auto mismatch = [&](const std::string& body_id) {
+    return Status::Error("The id from the path (\"" + id + "\") does not match the id from "
+                         "the body (\"" + body_id + "\").");
+  };
+  switch (kind) {
+    case Kind::kDrive:
+      if (config.drives[0].drive_id != id) return mismatch(config.drives[0].drive_id);
+      device.device = std::move(config.drives[0]);
+      break;
+    case Kind::kNetworkInterface:
+      if (config.network_interfaces[0].iface_id != id) {
+        return mismatch(config.network_interfaces[0].iface_id);
+      }
+      device.device = std::move(config.network_interfaces[0]);
+      break;
+    case Kind::kVsock:
+      device.device = std::move(*config.vsock);
+      break;
+  }
+  return Action{std::move(device)};
 }
 
 }  // namespace

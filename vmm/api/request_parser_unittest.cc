@@ -124,20 +124,39 @@ TEST(RequestParser, WrongMethodOrUnknownPathIsRefusedLikeFirecracker) {
                 "Invalid request method and/or path");
 }
 
-TEST(RequestParser, DevicesKeepTheirIdAndBody) {
-  auto drive = Parse("PUT", "/drives/rootfs", R"({"drive_id": "rootfs"})");
+TEST(RequestParser, DevicesAreParsedAsTheirConfigFileSection) {
+  auto drive = Parse("PUT", "/drives/rootfs",
+                     R"({"drive_id": "rootfs", "path_on_host": "/r.ext4", "is_root_device": true})");
   ASSERT_TRUE(drive.ok()) << drive.status().message();
   const auto& device = std::get<ConfigureDevice>(*drive);
   EXPECT_EQ(device.kind, ConfigureDevice::Kind::kDrive);
   EXPECT_EQ(device.id, "rootfs");
   EXPECT_FALSE(device.patch);
-  auto net = Parse("PATCH", "/network-interfaces/eth0", R"({"iface_id": "eth0"})");
-  ASSERT_TRUE(net.ok());
-  EXPECT_TRUE(std::get<ConfigureDevice>(*net).patch);
-  EXPECT_TRUE(Parse("PUT", "/vsock", R"({"guest_cid": 3, "uds_path": "/v"})").ok());
-  ExpectRefused(Parse("PUT", "/drives/a-b", "{}"), "Invalid ID \"a-b\"");
+  EXPECT_EQ(std::get<DriveConfig>(device.device).path_on_host, "/r.ext4");
+  auto net = Parse("PUT", "/network-interfaces/eth0",
+                   R"({"iface_id": "eth0", "host_dev_name": "tap0", "guest_mac": "06:00:00:00:00:01"})");
+  ASSERT_TRUE(net.ok()) << net.status().message();
+  EXPECT_EQ(std::get<NetworkInterfaceConfig>(std::get<ConfigureDevice>(*net).device).host_dev_name,
+            "tap0");
+  auto vsock = Parse("PUT", "/vsock", R"({"guest_cid": 3, "uds_path": "/v"})");
+  ASSERT_TRUE(vsock.ok()) << vsock.status().message();
+  EXPECT_EQ(std::get<VsockConfig>(std::get<ConfigureDevice>(*vsock).device).uds_path, "/v");
+  auto patch = Parse("PATCH", "/drives/rootfs", R"({"drive_id": "rootfs", "path_on_host": "/n"})");
+  ASSERT_TRUE(patch.ok());
+  EXPECT_TRUE(std::get<ConfigureDevice>(*patch).patch);
+}
+
+TEST(RequestParser, BadDeviceRequestsAreRefusedWithTheReason) {
+  ExpectRefused(Parse("PUT", "/drives/a-b", "{}"), "is not a valid ID");
   ExpectRefused(Parse("PUT", "/drives/", "{}"), "Invalid request method and/or path");
   ExpectRefused(Parse("PUT", "/drives/x", "nope"), "malformed JSON");
+  ExpectRefused(Parse("PUT", "/drives/x",
+                      R"({"drive_id": "y", "path_on_host": "/r", "is_root_device": false})"),
+                "The id from the path (\"x\") does not match the id from the body (\"y\")");
+  ExpectRefused(Parse("PUT", "/drives/x", R"({"drive_id": "x", "is_root_device": false})"),
+                "drives[0].path_on_host is required");
+  ExpectRefused(Parse("PUT", "/vsock", R"({"guest_cid": 3, "uds_path": "/v", "port": 1})"),
+                "unknown field \"port\" in vsock");
 }
 
 }  // namespace

@@ -12,7 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/unique_fd.h"
-#include "vmm/config/number_text.h"
+#include "vmm/config/device_sections.h"
+#include "vmm/config/json_fields.h"
 
 namespace hull::vmm {
 namespace {
@@ -20,14 +21,10 @@ namespace {
 using base::Result;
 using base::Status;
 using json = nlohmann::json;
+using namespace config_json;  // NOLINT: this file's vocabulary
 
 constexpr size_t kMaxConfigFileSize = 1 << 20;
 
-template <typename E>
-struct EnumName {
-  const char* name;
-  E value;
-};
 constexpr EnumName<HugePages> kHugePagesNames[] = {{"None", HugePages::kNone},
                                                    {"2M", HugePages::k2M}};
 constexpr EnumName<MemoryBacking> kMemoryBackingNames[] = {
@@ -36,149 +33,6 @@ constexpr EnumName<SerialOutput> kSerialOutputNames[] = {{"stdout", SerialOutput
                                                          {"file", SerialOutput::kFile},
                                                          {"pty", SerialOutput::kPty},
                                                          {"none", SerialOutput::kNone}};
-
-template <typename E, size_t N>
-const char* NameOf(const EnumName<E> (&names)[N], E value) {
-  for (const auto& entry : names) {
-    if (entry.value == value) return entry.name;
-  }
-  return "?";
-}
-
-// `string "x"`, `number -1`, `array`: what an error says it found. Containers are not
-// printed, so a hostile, deeply nested value is never walked recursively.
-std::string Describe(const json& value) {
-  std::string text = value.type_name();
-  if (value.is_primitive() && !value.is_null()) {
-    std::string dumped = value.dump(-1, ' ', false, json::error_handler_t::replace);
-    if (dumped.size() > 60) dumped = dumped.substr(0, 57) + "...";
-    text += " " + dumped;
-  }
-  return text;
-}
-
-std::string Quote(std::string_view text) {
-  return json(text).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Status TypeError(const std::string& path, const char* expected, const json& value) {
-  return Status::Error(path + " must be " + expected + ", got " + Describe(value));
-}
-
-// One JSON object being read. Its field names are checked against the known ones when
-// it is opened: unknown fields are errors, like Firecracker's deny_unknown_fields.
-class Object {
- public:
-  static Result<Object> Open(const json& value, std::string path,
-                             std::initializer_list<const char*> known) {
-    if (!value.is_object()) {
-      return TypeError(path.empty() ? "the config file" : path, "a JSON object", value);
-    }
-    for (const auto& item : value.items()) {
-      bool found = std::any_of(known.begin(), known.end(),
-                               [&](const char* name) { return item.key() == name; });
-      if (found) continue;
-      std::string expected;
-      for (const char* name : known) expected += std::string(expected.empty() ? "" : ", ") + name;
-      return Status::Error("unknown field " + Quote(item.key()) + " " +
-                           (path.empty() ? "at the top level" : "in " + path) +
-                           " (known fields: " + expected + ")");
-    }
-    return Object(&value, std::move(path));
-  }
-
-  // nullptr when the field is absent or null: null means "not given", as with
-  // Firecracker's optional fields.
-  const json* Find(const char* key) const {
-    auto it = value_->find(key);
-    return it == value_->end() || it->is_null() ? nullptr : &*it;
-  }
-  std::string PathOf(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-
- private:
-  Object(const json* value, std::string path) : value_(value), path_(std::move(path)) {}
-  const json* value_;
-  std::string path_;
-};
-
-Status ReadString(const Object& obj, const char* key, std::string* out) {
-  const json* value = obj.Find(key);
-  if (value == nullptr) return Status::Ok();
-  if (!value->is_string()) return TypeError(obj.PathOf(key), "a string", *value);
-  *out = value->get<std::string>();
-  return Status::Ok();
-}
-
-Status ReadBool(const Object& obj, const char* key, bool* out) {
-  const json* value = obj.Find(key);
-  if (value == nullptr) return Status::Ok();
-  if (!value->is_boolean()) return TypeError(obj.PathOf(key), "true or false", *value);
-  *out = value->get<bool>();
-  return Status::Ok();
-}
-
-Status ReadNumber(const Object& obj, const char* key, double* out) {
-  const json* value = obj.Find(key);
-  if (value == nullptr) return Status::Ok();
-  if (!value->is_number()) return TypeError(obj.PathOf(key), "a number", *value);
-  *out = value->get<double>();
-  return Status::Ok();
-}
-
-// An unsigned integer that fits T. With `allow_text`, also a string such as "0x1f".
-template <typename T>
-Result<T> ToUnsigned(const json& value, const std::string& path, bool allow_text) {
-  constexpr uint64_t kMax = std::numeric_limits<T>::max();
-  const std::string too_large = path + " is too large: " + Describe(value) + " (at most " +
-                                std::to_string(kMax) + ")";
-  uint64_t number = 0;
-  if (value.is_number_unsigned()) {
-    number = value.get<uint64_t>();
-  } else if (value.is_number_integer()) {
-    return Status::Error(path + " must not be negative, got " + Describe(value));
-  } else if (value.is_number_float()) {
-    double d = value.get<double>();
-    if (d < 0) return Status::Error(path + " must not be negative, got " + Describe(value));
-    if (d >= std::ldexp(1.0, std::numeric_limits<T>::digits)) return Status::Error(too_large);
-    return TypeError(path, "an integer (no fraction or exponent)", value);
-  } else if (allow_text && value.is_string()) {
-    std::optional<uint64_t> parsed = internal::ParseUnsignedText(value.get<std::string>());
-    if (!parsed) return TypeError(path, "a decimal or \"0x\" hexadecimal number", value);
-    number = *parsed;
-  } else {
-    return TypeError(path, allow_text ? "an unsigned integer or a \"0x...\" string"
-                                      : "an unsigned integer", value);
-  }
-  if (number > kMax) return Status::Error(too_large);
-  return static_cast<T>(number);
-}
-
-template <typename T>
-Status ReadUnsigned(const Object& obj, const char* key, T* out, bool allow_text = false) {
-  const json* value = obj.Find(key);
-  if (value == nullptr) return Status::Ok();
-  ASSIGN_OR_RETURN(*out, ToUnsigned<T>(*value, obj.PathOf(key), allow_text));
-  return Status::Ok();
-}
-
-template <typename E, size_t N>
-Status ReadEnum(const Object& obj, const char* key, const EnumName<E> (&names)[N], E* out) {
-  std::string text;
-  bool given = obj.Find(key) != nullptr;
-  RETURN_IF_ERROR(ReadString(obj, key, &text));
-  if (!given) return Status::Ok();
-  std::string choices;
-  for (const auto& entry : names) {
-    if (text == entry.name) {
-      *out = entry.value;
-      return Status::Ok();
-    }
-    choices += std::string(choices.empty() ? "" : ", ") + Quote(entry.name);
-  }
-  return Status::Error(obj.PathOf(key) + " must be one of " + choices + ", got " + Quote(text));
-}
 
 Status ParseBootSource(const json& value, VmConfig* config) {
   ASSIGN_OR_RETURN(Object obj, Object::Open(value, "boot-source",
@@ -305,19 +159,10 @@ Status ParseEntropy(const json& value, VmConfig* config) {
   return Status::Ok();
 }
 
-// Firecracker sections for devices hull-vmm does not have yet: allowed only when they
-// ask for nothing, so that a config file never silently loses a device.
+// Firecracker sections hull-vmm does not implement: allowed only when they ask for
+// nothing, so that a config file never silently loses a device.
 Status CheckUnsupportedSections(const Object& top) {
-  for (const char* key : {"drives", "network-interfaces"}) {
-    const json* value = top.Find(key);
-    if (value == nullptr) continue;
-    if (!value->is_array()) return TypeError(key, "an array", *value);
-    if (!value->empty()) {
-      return Status::Error(std::string(key) + " are not supported by this version of hull-vmm "
-                           "yet; leave \"" + key + "\" empty or out");
-    }
-  }
-  for (const char* key : {"vsock", "balloon", "mmds-config"}) {
+  for (const char* key : {"balloon", "mmds-config"}) {
     if (top.Find(key) != nullptr) {
       return Status::Error(std::string(key) + " is not supported by this version of hull-vmm "
                            "yet; leave \"" + key + "\" null or out");
@@ -380,6 +225,11 @@ Result<VmConfig> ParseConfigFile(const std::string& json_text, ConfigFileExtras*
   if (const json* value = top.Find("machine-config")) {
     RETURN_IF_ERROR(ParseMachineConfig(*value, &config, extras));
   }
+  if (const json* value = top.Find("drives")) RETURN_IF_ERROR(ParseDrives(*value, &config, extras));
+  if (const json* value = top.Find("network-interfaces")) {
+    RETURN_IF_ERROR(ParseNetworkInterfaces(*value, &config));
+  }
+  if (const json* value = top.Find("vsock")) RETURN_IF_ERROR(ParseVsock(*value, &config, extras));
   if (const json* value = top.Find("entropy")) RETURN_IF_ERROR(ParseEntropy(*value, &config));
   if (const json* value = top.Find("logger")) RETURN_IF_ERROR(ParseLogger(*value, extras));
   if (const json* value = top.Find("metrics")) RETURN_IF_ERROR(ParseMetrics(*value, extras));
@@ -419,6 +269,7 @@ Result<std::string> FormatConfigFile(const VmConfig& config) {
   json root = {{"boot-source", std::move(boot)},
                {"machine-config", std::move(machine)},
                {"hull", std::move(hull)}};
+  FormatDeviceSections(config, &root);
   if (config.entropy) root["entropy"] = json::object();
   try {
     return root.dump(2) + "\n";

@@ -140,19 +140,108 @@ TEST(ConfigFile, DeeplyNestedValueIsAnErrorNotACrash) {
   EXPECT_THAT(ErrorOf(deep), HasSubstr("machine-config.vcpu_count must be an unsigned integer"));
 }
 
-TEST(ConfigFile, DeviceSectionsHullVmmLacksAreErrorsUnlessEmpty) {
-  EXPECT_EQ(ErrorOf(R"({"drives": [{"drive_id": "rootfs"}]})"),
-            "drives are not supported by this version of hull-vmm yet; leave \"drives\" empty "
-            "or out");
-  EXPECT_THAT(ErrorOf(R"({"network-interfaces": [{"iface_id": "eth0"}]})"),
-              HasSubstr("network-interfaces are not supported"));
-  for (const char* section : {"vsock", "balloon", "mmds-config"}) {
+TEST(ConfigFile, SectionsHullVmmLacksAreErrors) {
+  for (const char* section : {"balloon", "mmds-config"}) {
     EXPECT_THAT(ErrorOf(std::string("{\"") + section + "\": {}}"),
                 HasSubstr(std::string(section) + " is not supported by this version of hull-vmm"));
   }
   EXPECT_THAT(ErrorOf(R"({"cpu-config": "/etc/template.json"})"),
               HasSubstr("hull-vmm does not implement CPU templates"));
   EXPECT_EQ(ErrorOf(R"({"drives": [], "network-interfaces": null, "vsock": null})"), "OK");
+}
+
+TEST(ConfigFile, DrivesAreReadWithFirecrackerFieldsAndOverlay) {
+  base::Result<VmConfig> config = ParseConfigFile(R"({"drives": [
+      {"drive_id": "rootfs", "path_on_host": "/img/base.ext4", "is_root_device": true,
+       "is_read_only": false, "cache_type": "Writeback", "overlay_path": "/vm/1/rw",
+       "rate_limiter": null, "io_engine": "Sync"},
+      {"drive_id": "data", "path_on_host": "/img/data", "is_root_device": false,
+       "is_read_only": true}]})");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  ASSERT_EQ(config->drives.size(), 2u);
+  const DriveConfig& root = config->drives[0];
+  EXPECT_EQ(root.drive_id, "rootfs");
+  EXPECT_EQ(root.path_on_host, "/img/base.ext4");
+  EXPECT_TRUE(root.is_root_device);
+  EXPECT_EQ(root.cache_type, CacheType::kWriteback);
+  EXPECT_EQ(root.overlay_path, "/vm/1/rw");
+  EXPECT_TRUE(config->drives[1].is_read_only);
+  EXPECT_EQ(config->drives[1].cache_type, CacheType::kUnsafe);
+}
+
+TEST(ConfigFile, DriveErrorsNameTheField) {
+  EXPECT_EQ(ErrorOf(R"({"drives": [{"drive_id": "a", "path_on_host": "/x"}]})"),
+            "drives[0].is_root_device is required");
+  EXPECT_EQ(ErrorOf(R"({"drives": [{"drive_id": "a", "is_root_device": false}]})"),
+            "drives[0].path_on_host is required");
+  EXPECT_THAT(ErrorOf(R"({"drives": [{"drive_id": "a", "path_on_host": "/x", "is_root_device": false, "cache_type": "None"}]})"),
+              HasSubstr("drives[0].cache_type must be one of \"Unsafe\", \"Writeback\""));
+  EXPECT_EQ(ErrorOf(R"({"drives": [{"drive_id": "a", "path_on_host": "/x", "is_root_device": false, "rate_limiter": {"ops": {"size": 1, "refill_time": 1}}}]})"),
+            "drives[0].rate_limiter is not supported yet by hull-vmm; leave it null or out");
+  EXPECT_THAT(ErrorOf(R"({"drives": [{"drive_id": "a", "socket": "/vhost", "is_root_device": false}]})"),
+              HasSubstr("vhost-user drives are not supported"));
+  EXPECT_THAT(ErrorOf(R"({"drives": {"drive_id": "a"}})"), HasSubstr("drives must be an array"));
+  EXPECT_THAT(ErrorOf(R"({"drives": [{"drive_id": "a", "path_on_host": "/x", "is_root_device": false, "io_engine": "Uring"}]})"),
+              HasSubstr("drives[0].io_engine must be \"Sync\" or \"Async\""));
+}
+
+TEST(ConfigFile, AsyncIoEngineIsAcceptedWithANote) {
+  ConfigFileExtras extras;
+  base::Result<VmConfig> config = ParseConfigFile(
+      R"({"drives": [{"drive_id": "a", "path_on_host": "/x", "is_root_device": false, "io_engine": "Async"}]})",
+      &extras);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  ASSERT_EQ(extras.notes.size(), 1u);
+  EXPECT_THAT(extras.notes[0], HasSubstr("io_engine \"Async\" is ignored"));
+}
+
+TEST(ConfigFile, NetworkInterfacesAndVsockAreRead) {
+  base::Result<VmConfig> config = ParseConfigFile(R"({
+      "network-interfaces": [{"iface_id": "eth0", "host_dev_name": "tap0", "guest_mac": "06:00:AC:10:00:02"},
+                             {"iface_id": "eth1", "host_dev_name": "tap1"}],
+      "vsock": {"guest_cid": 3, "uds_path": "/run/v.sock"}})");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  ASSERT_EQ(config->network_interfaces.size(), 2u);
+  EXPECT_EQ(config->network_interfaces[0].host_dev_name, "tap0");
+  ASSERT_TRUE(config->network_interfaces[0].guest_mac.has_value());
+  EXPECT_EQ(FormatMacAddress(*config->network_interfaces[0].guest_mac), "06:00:ac:10:00:02");
+  EXPECT_FALSE(config->network_interfaces[1].guest_mac.has_value());
+  ASSERT_TRUE(config->vsock.has_value());
+  EXPECT_EQ(config->vsock->guest_cid, 3u);
+  EXPECT_EQ(config->vsock->uds_path, "/run/v.sock");
+}
+
+TEST(ConfigFile, NetworkAndVsockErrorsNameTheField) {
+  EXPECT_THAT(ErrorOf(R"({"network-interfaces": [{"iface_id": "eth0", "host_dev_name": "tap0", "guest_mac": "06:00:ac:10:00"}]})"),
+              HasSubstr("network-interfaces[0].guest_mac must be a MAC address"));
+  EXPECT_EQ(ErrorOf(R"({"network-interfaces": [{"iface_id": "eth0"}]})"),
+            "network-interfaces[0].host_dev_name is required");
+  EXPECT_THAT(ErrorOf(R"({"network-interfaces": [{"iface_id": "eth0", "host_dev_name": "t", "rx_rate_limiter": {}}]})"),
+              HasSubstr("network-interfaces[0].rx_rate_limiter is not supported yet"));
+  EXPECT_EQ(ErrorOf(R"({"vsock": {"guest_cid": 3}})"), "vsock.uds_path is required");
+  EXPECT_THAT(ErrorOf(R"({"vsock": {"guest_cid": -3, "uds_path": "/v"}})"),
+              HasSubstr("vsock.guest_cid must not be negative"));
+}
+
+TEST(ConfigFile, DeviceSectionsSurviveFormatAndParse) {
+  VmConfig config;
+  config.kernel_image_path = "/k";
+  config.drives.push_back({"rootfs", "/base", true, false, "", CacheType::kWriteback, "/rw"});
+  config.drives.push_back({"data", "/data", false, true, "", CacheType::kUnsafe, ""});
+  config.network_interfaces.push_back({"eth0", "tap0", std::array<uint8_t, 6>{6, 0, 1, 2, 3, 4}});
+  config.vsock = VsockConfig{42, "/run/v.sock"};
+  base::Result<std::string> text = FormatConfigFile(config);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  base::Result<VmConfig> back = ParseConfigFile(*text);
+  ASSERT_TRUE(back.ok()) << back.status().message() << "\n" << *text;
+  ASSERT_EQ(back->drives.size(), 2u);
+  EXPECT_EQ(back->drives[0].overlay_path, "/rw");
+  EXPECT_EQ(back->drives[0].cache_type, CacheType::kWriteback);
+  EXPECT_TRUE(back->drives[1].is_read_only);
+  ASSERT_EQ(back->network_interfaces.size(), 1u);
+  EXPECT_EQ(back->network_interfaces[0].guest_mac, config.network_interfaces[0].guest_mac);
+  ASSERT_TRUE(back->vsock.has_value());
+  EXPECT_EQ(back->vsock->guest_cid, 42u);
 }
 
 TEST(ConfigFile, EntropySectionAddsTheRngDevice) {

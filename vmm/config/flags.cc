@@ -10,6 +10,7 @@
 #include <boost/program_options.hpp>
 
 #include "vmm/config/config_file.h"
+#include "vmm/config/device_flags.h"
 #include "vmm/config/number_text.h"
 
 namespace hull::vmm {
@@ -46,6 +47,9 @@ po::options_description VisibleOptions() {
        "0x hex; repeatable, and added to the config file's masks")
       ("timeout", po::value<std::string>()->value_name("SECONDS"),
        "stop the VM after this many seconds; 0: never (default)")
+      ("drive", po::value<std::vector<std::string>>()->value_name("SETTINGS"), kDriveFlagHelp)
+      ("net", po::value<std::vector<std::string>>()->value_name("SETTINGS"), kNetFlagHelp)
+      ("vsock", po::value<std::string>()->value_name("cid=N,uds=PATH"), kVsockFlagHelp)
       ("entropy", po::bool_switch(), "add a virtio-rng device fed from the host's getrandom(2)")
       ("api-sock", po::value<std::string>()->value_name("PATH"),
        "serve the per-VM API (Firecracker's endpoints) on a Unix socket; without a kernel, "
@@ -194,6 +198,37 @@ Status ApplyMachineFlags(const po::variables_map& vars, VmConfig* config) {
   return Status::Ok();
 }
 
+// Replaces the element with the same id, or appends.
+template <typename T, typename Id>
+void Upsert(std::vector<T>* list, T item, Id T::*id) {
+  for (T& existing : *list) {
+    if (existing.*id == item.*id) {
+      existing = std::move(item);
+      return;
+    }
+  }
+  list->push_back(std::move(item));
+}
+
+Status ApplyDeviceFlags(const po::variables_map& vars, VmConfig* config) {
+  if (auto it = vars.find("drive"); it != vars.end()) {
+    for (const std::string& text : it->second.as<std::vector<std::string>>()) {
+      ASSIGN_OR_RETURN(DriveConfig drive, ParseDriveFlag(text));
+      Upsert(&config->drives, std::move(drive), &DriveConfig::drive_id);
+    }
+  }
+  if (auto it = vars.find("net"); it != vars.end()) {
+    for (const std::string& text : it->second.as<std::vector<std::string>>()) {
+      ASSIGN_OR_RETURN(NetworkInterfaceConfig iface, ParseNetFlag(text));
+      Upsert(&config->network_interfaces, std::move(iface), &NetworkInterfaceConfig::iface_id);
+    }
+  }
+  if (const std::string* vsock = Find(vars, "vsock")) {
+    ASSIGN_OR_RETURN(config->vsock, ParseVsockFlag(*vsock));
+  }
+  return Status::Ok();
+}
+
 Status ApplyHullFlags(const po::variables_map& vars, VmConfig* config) {
   if (vars["entropy"].as<bool>()) config->entropy = true;
   if (const std::string* serial = Find(vars, "serial")) {
@@ -267,6 +302,7 @@ Result<VmmCommandLine> ParseVmmFlags(int argc, const char* const* argv) {
   }
   RETURN_IF_ERROR(ApplyBootFlags(vars, &out.config));
   RETURN_IF_ERROR(ApplyMachineFlags(vars, &out.config));
+  RETURN_IF_ERROR(ApplyDeviceFlags(vars, &out.config));
   RETURN_IF_ERROR(ApplyHullFlags(vars, &out.config));
   if (const std::string* level = Find(vars, "log-level")) {
     base::LogLevel parsed;

@@ -250,5 +250,58 @@ TEST(VmmFlags, ConfigFileErrorsNameTheFile) {
   EXPECT_THAT(ErrorOf({"--config", "/nonexistent/vm.json"}), HasSubstr("/nonexistent/vm.json"));
 }
 
+TEST(Flags, DriveNetAndVsockFlagsAddDevices) {
+  auto parsed = Parse({"--kernel", "/k", "--drive", "id=rootfs,path=/base.ext4,root,overlay=/rw",
+                       "--drive", "id=data,path=/d,ro,cache=writeback", "--net",
+                       "id=eth0,tap=tap0,mac=06:00:00:00:00:01", "--vsock", "cid=7,uds=/v.sock"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  const VmConfig& config = parsed->config;
+  ASSERT_EQ(config.drives.size(), 2u);
+  EXPECT_TRUE(config.drives[0].is_root_device);
+  EXPECT_EQ(config.drives[0].overlay_path, "/rw");
+  EXPECT_TRUE(config.drives[1].is_read_only);
+  EXPECT_EQ(config.drives[1].cache_type, CacheType::kWriteback);
+  ASSERT_EQ(config.network_interfaces.size(), 1u);
+  EXPECT_EQ(config.network_interfaces[0].host_dev_name, "tap0");
+  ASSERT_TRUE(config.network_interfaces[0].guest_mac.has_value());
+  ASSERT_TRUE(config.vsock.has_value());
+  EXPECT_EQ(config.vsock->guest_cid, 7u);
+  EXPECT_EQ(config.vsock->uds_path, "/v.sock");
+}
+
+TEST(Flags, DriveFlagReplacesTheConfigFileDriveWithTheSameId) {
+  TempConfigFile file(R"({"boot-source": {"kernel_image_path": "/k"},
+      "drives": [{"drive_id": "rootfs", "path_on_host": "/old", "is_root_device": true},
+                 {"drive_id": "data", "path_on_host": "/data", "is_root_device": false}]})");
+  auto parsed = Parse({"--config", file.path(), "--drive", "id=rootfs,path=/new,root"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  ASSERT_EQ(parsed->config.drives.size(), 2u);
+  EXPECT_EQ(parsed->config.drives[0].path_on_host, "/new");
+  EXPECT_EQ(parsed->config.drives[1].drive_id, "data");
+}
+
+TEST(Flags, BadDeviceFlagsSayWhatToGive) {
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--drive", "path=/x"}), HasSubstr("--drive needs id=..."));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--drive", "id=a,path=/x,rw"}),
+              HasSubstr("unknown setting \"rw\"; give id=ID,path=FILE"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--drive", "id=a,path=/x,ro=yes"}),
+              HasSubstr("ro takes no value"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--drive", "id=a,path="}),
+              HasSubstr("path needs a value"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--drive", "id=a,id=b,path=/x"}),
+              HasSubstr("\"id\" given twice"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--drive", "id=a,path=/x,cache=none"}),
+              HasSubstr("cache must be unsafe or writeback"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--drive", "id=a,path=/x,,ro"}),
+              HasSubstr("empty setting"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--net", "id=eth0,tap=t,mac=zz"}),
+              HasSubstr("mac must look like"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--net", "id=eth0"}), HasSubstr("--net needs tap=..."));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--vsock", "cid=x,uds=/v"}),
+              HasSubstr("cid must be a 32-bit number"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--vsock", "cid=2,uds=/v"}),
+              HasSubstr("vsock.guest_cid must be 3 or more"));
+}
+
 }  // namespace
 }  // namespace hull::vmm

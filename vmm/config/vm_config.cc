@@ -1,6 +1,8 @@
 #include "vmm/config/vm_config.h"
 
 #include <cmath>
+#include <cstdio>
+#include <set>
 #include <string>
 
 namespace hull::vmm {
@@ -68,7 +70,132 @@ Status ValidateHull(const VmConfig& config) {
   return Status::Ok();
 }
 
+// sun_path holds 108 bytes with the NUL; a guest-initiated connection to port P needs
+// "<uds_path>_<P>" with up to 10 digits.
+constexpr size_t kMaxUdsPath = 108 - 1 - 11;
+constexpr size_t kMaxTapName = 15;  // IFNAMSIZ - 1
+
+Status ValidateDrives(const VmConfig& config) {
+  std::set<std::string> ids;
+  const DriveConfig* root = nullptr;
+  for (size_t i = 0; i < config.drives.size(); ++i) {
+    const DriveConfig& drive = config.drives[i];
+    const std::string field = "drives[" + std::to_string(i) + "]";
+    RETURN_IF_ERROR(CheckDeviceId(drive.drive_id, (field + ".drive_id").c_str()));
+    if (!ids.insert(drive.drive_id).second) {
+      return Status::Error("two drives have the drive_id \"" + drive.drive_id + "\"");
+    }
+    if (drive.path_on_host.empty()) return Status::Error(field + ".path_on_host is required");
+    RETURN_IF_ERROR(CheckPath(drive.path_on_host, (field + ".path_on_host").c_str()));
+    RETURN_IF_ERROR(CheckPath(drive.overlay_path, (field + ".overlay_path").c_str()));
+    if (drive.is_root_device) {
+      if (root != nullptr) {
+        return Status::Error("drives \"" + root->drive_id + "\" and \"" + drive.drive_id +
+                             "\" are both is_root_device; a VM has one root device");
+      }
+      root = &drive;
+    }
+    if (!drive.partuuid.empty() && !drive.is_root_device) {
+      return Status::Error(field + ".partuuid is only used with is_root_device true");
+    }
+    if (!drive.overlay_path.empty()) {
+      if (drive.is_read_only) {
+        return Status::Error(field + ": overlay_path makes the drive writable (its writes go "
+                             "to the overlay); drop is_read_only or overlay_path");
+      }
+      if (drive.overlay_path == drive.path_on_host) {
+        return Status::Error(field + ".overlay_path must differ from path_on_host, the "
+                             "read-only base");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateNetworkInterfaces(const VmConfig& config) {
+  std::set<std::string> ids, taps;
+  for (size_t i = 0; i < config.network_interfaces.size(); ++i) {
+    const NetworkInterfaceConfig& iface = config.network_interfaces[i];
+    const std::string field = "network-interfaces[" + std::to_string(i) + "]";
+    RETURN_IF_ERROR(CheckDeviceId(iface.iface_id, (field + ".iface_id").c_str()));
+    if (!ids.insert(iface.iface_id).second) {
+      return Status::Error("two network interfaces have the iface_id \"" + iface.iface_id +
+                           "\"");
+    }
+    const std::string& tap = iface.host_dev_name;
+    if (tap.empty() || tap.size() > kMaxTapName || tap.find('/') != std::string::npos ||
+        tap.find('\0') != std::string::npos || tap == "." || tap == "..") {
+      return Status::Error(field + ".host_dev_name must be a network interface name of 1 to " +
+                           std::to_string(kMaxTapName) + " characters without '/', got \"" +
+                           tap + "\"");
+    }
+    if (!taps.insert(tap).second) {
+      return Status::Error("two network interfaces use the tap \"" + tap + "\"");
+    }
+    if (iface.guest_mac && ((*iface.guest_mac)[0] & 1) != 0) {
+      return Status::Error(field + ".guest_mac " + FormatMacAddress(*iface.guest_mac) +
+                           " is a multicast address; give a unicast one");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateVsock(const VmConfig& config) {
+  if (!config.vsock) return Status::Ok();
+  const VsockConfig& vsock = *config.vsock;
+  // 0, 1 and 2 are the hypervisor, local and host CIDs; -1 is VMADDR_CID_ANY.
+  if (vsock.guest_cid < 3 || vsock.guest_cid == UINT32_MAX) {
+    return Status::Error("vsock.guest_cid must be 3 or more (0-2 are reserved), got " +
+                         std::to_string(vsock.guest_cid));
+  }
+  if (vsock.uds_path.empty()) return Status::Error("vsock.uds_path is required");
+  RETURN_IF_ERROR(CheckPath(vsock.uds_path, "vsock.uds_path"));
+  if (vsock.uds_path.size() > kMaxUdsPath) {
+    return Status::Error("vsock.uds_path is too long for a Unix socket (at most " +
+                         std::to_string(kMaxUdsPath) + " bytes, leaving room for _<port>)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status CheckDeviceId(const std::string& id, const char* field) {
+  bool ok = !id.empty() && id.size() <= 64;
+  for (char c : id) {
+    ok &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '_';
+  }
+  if (ok) return Status::Ok();
+  return Status::Error(std::string(field) + " \"" + id + "\" is not a valid ID: give 1 to 64 "
+                       "letters, digits or underscores");
+}
+
+std::optional<std::array<uint8_t, 6>> ParseMacAddress(const std::string& text) {
+  if (text.size() != 17) return std::nullopt;
+  std::array<uint8_t, 6> mac{};
+  for (size_t i = 0; i < 6; ++i) {
+    if (i > 0 && text[i * 3 - 1] != ':') return std::nullopt;
+    unsigned value = 0;
+    for (size_t j = 0; j < 2; ++j) {
+      char c = text[i * 3 + j];
+      unsigned digit;
+      if (c >= '0' && c <= '9') digit = c - '0';
+      else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+      else return std::nullopt;
+      value = value * 16 + digit;
+    }
+    mac[i] = static_cast<uint8_t>(value);
+  }
+  return mac;
+}
+
+std::string FormatMacAddress(const std::array<uint8_t, 6>& mac) {
+  char text[18];
+  std::snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+                mac[3], mac[4], mac[5]);
+  return text;
+}
 
 Status ValidateVmConfig(const VmConfig& config) {
   if (config.kernel_image_path.empty()) {
@@ -80,6 +207,9 @@ Status ValidateVmConfig(const VmConfig& config) {
     return Status::Error("boot-source.boot_args contains a NUL byte");
   }
   RETURN_IF_ERROR(ValidateMachine(config));
+  RETURN_IF_ERROR(ValidateDrives(config));
+  RETURN_IF_ERROR(ValidateNetworkInterfaces(config));
+  RETURN_IF_ERROR(ValidateVsock(config));
   return ValidateHull(config);
 }
 

@@ -4,6 +4,7 @@
 // plain data, validated by ValidateVmConfig.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,37 @@ struct CpuidMask {
   uint32_t clear_bits = 0;
 };
 
+// drives[]: a virtio-blk device (Firecracker's drive fields plus overlay_path).
+enum class CacheType {
+  kUnsafe,     // no VIRTIO_BLK_F_FLUSH: the guest's flushes are not asked for
+  kWriteback,  // VIRTIO_BLK_F_FLUSH offered; a flush reaches the disk (fdatasync)
+};
+struct DriveConfig {
+  std::string drive_id;
+  std::string path_on_host;  // a raw disk image; with overlay_path, the read-only base
+  bool is_root_device = false;  // the guest's root: root=/dev/vdX (or PARTUUID) on the cmdline
+  bool is_read_only = false;
+  std::string partuuid;  // with is_root_device: root=PARTUUID=<partuuid> instead of /dev/vdX
+  CacheType cache_type = CacheType::kUnsafe;
+  // hull extension: copy-on-write. path_on_host is opened read-only and shared; this VM's
+  // writes land in this sparse overlay file (created when missing). Empty: no overlay.
+  std::string overlay_path;
+};
+
+// network-interfaces[]: a virtio-net device on a host tap.
+struct NetworkInterfaceConfig {
+  std::string iface_id;
+  std::string host_dev_name;  // the tap's name; opened, or created when it does not exist
+  std::optional<std::array<uint8_t, 6>> guest_mac;  // none: hull-vmm picks one
+};
+
+// vsock: a virtio-vsock device whose host side is a Unix socket (Firecracker's scheme).
+struct VsockConfig {
+  uint32_t guest_cid = 3;  // 3 or more (0-2 are reserved)
+  std::string uds_path;    // host processes connect here; guest connections to port P
+                           // reach a listener at <uds_path>_<P>
+};
+
 struct VmConfig {
   // boot-source
   std::string kernel_image_path;
@@ -41,6 +73,12 @@ struct VmConfig {
   // entropy: a virtio-rng device fed from getrandom(2) (--entropy)
   bool entropy = false;
 
+  // Devices, in the order the guest sees them (virtio_mmio.device= order): drives,
+  // network interfaces, vsock, then entropy.
+  std::vector<DriveConfig> drives;
+  std::vector<NetworkInterfaceConfig> network_interfaces;
+  std::optional<VsockConfig> vsock;
+
   // hull extensions ("hull" section in the config file)
   SerialOutput serial_output = SerialOutput::kStdout;
   std::string serial_path;            // file path for kFile
@@ -53,6 +91,14 @@ struct VmConfig {
 };
 
 inline constexpr uint32_t kMaxVcpus = 254;
+
+// Firecracker's rule for drive_id and iface_id (and the {id} of their API paths):
+// alphanumeric characters and underscores, 1 to 64 of them.
+[[nodiscard]] base::Status CheckDeviceId(const std::string& id, const char* field);
+
+// "06:00:ac:10:00:02" (either case) → bytes; nullopt when malformed.
+std::optional<std::array<uint8_t, 6>> ParseMacAddress(const std::string& text);
+std::string FormatMacAddress(const std::array<uint8_t, 6>& mac);
 
 // Checks ranges and required fields; the error names the field ("machine-config.vcpu_count
 // must be between 1 and 254, got 0").

@@ -111,5 +111,85 @@ TEST(ValidateVmConfig, RejectsPathsWithNulBytes) {
   EXPECT_EQ(ErrorOf(config), "boot-source.initrd_path contains a NUL byte");
 }
 
+DriveConfig Drive(const std::string& id, bool root = false) {
+  DriveConfig drive;
+  drive.drive_id = id;
+  drive.path_on_host = "/img/" + id;
+  drive.is_root_device = root;
+  return drive;
+}
+
+TEST(ValidateVmConfig, DrivesNeedValidUniqueIdsAndOneRootAtMost) {
+  VmConfig config = ValidConfig();
+  config.drives = {Drive("rootfs", true), Drive("data")};
+  EXPECT_EQ(ErrorOf(config), "OK");
+  config.drives.push_back(Drive("data"));
+  EXPECT_EQ(ErrorOf(config), "two drives have the drive_id \"data\"");
+  config.drives = {Drive("a", true), Drive("b", true)};
+  EXPECT_THAT(ErrorOf(config), HasSubstr("are both is_root_device"));
+  config.drives = {Drive("bad id")};
+  EXPECT_THAT(ErrorOf(config), HasSubstr("drives[0].drive_id \"bad id\" is not a valid ID"));
+  config.drives = {Drive(std::string(65, 'a'))};
+  EXPECT_THAT(ErrorOf(config), HasSubstr("is not a valid ID"));
+  config.drives = {Drive("a")};
+  config.drives[0].path_on_host.clear();
+  EXPECT_EQ(ErrorOf(config), "drives[0].path_on_host is required");
+  config.drives = {Drive("a")};
+  config.drives[0].partuuid = "1234-01";
+  EXPECT_EQ(ErrorOf(config), "drives[0].partuuid is only used with is_root_device true");
+}
+
+TEST(ValidateVmConfig, OverlayNeedsAWritableDriveAndAnotherFile) {
+  VmConfig config = ValidConfig();
+  config.drives = {Drive("rootfs", true)};
+  config.drives[0].overlay_path = "/vm/rw";
+  EXPECT_EQ(ErrorOf(config), "OK");
+  config.drives[0].is_read_only = true;
+  EXPECT_THAT(ErrorOf(config), HasSubstr("overlay_path makes the drive writable"));
+  config.drives[0].is_read_only = false;
+  config.drives[0].overlay_path = config.drives[0].path_on_host;
+  EXPECT_THAT(ErrorOf(config), HasSubstr("overlay_path must differ from path_on_host"));
+}
+
+TEST(ValidateVmConfig, NetworkInterfacesNeedUniqueIdsTapsAndUnicastMacs) {
+  VmConfig config = ValidConfig();
+  config.network_interfaces = {{"eth0", "tap0", std::nullopt}, {"eth1", "tap1", std::nullopt}};
+  EXPECT_EQ(ErrorOf(config), "OK");
+  config.network_interfaces[1].host_dev_name = "tap0";
+  EXPECT_EQ(ErrorOf(config), "two network interfaces use the tap \"tap0\"");
+  config.network_interfaces[1] = {"eth0", "tap1", std::nullopt};
+  EXPECT_EQ(ErrorOf(config), "two network interfaces have the iface_id \"eth0\"");
+  config.network_interfaces = {{"eth0", "a-name-longer-than-15", std::nullopt}};
+  EXPECT_THAT(ErrorOf(config), HasSubstr("host_dev_name must be a network interface name"));
+  config.network_interfaces = {{"eth0", "../tap", std::nullopt}};
+  EXPECT_THAT(ErrorOf(config), HasSubstr("without '/'"));
+  config.network_interfaces = {{"eth0", "tap0", std::array<uint8_t, 6>{1, 0, 0, 0, 0, 1}}};
+  EXPECT_THAT(ErrorOf(config), HasSubstr("01:00:00:00:00:01 is a multicast address"));
+}
+
+TEST(ValidateVmConfig, VsockNeedsAGuestCidAndAUsableSocketPath) {
+  VmConfig config = ValidConfig();
+  config.vsock = VsockConfig{3, "/run/v.sock"};
+  EXPECT_EQ(ErrorOf(config), "OK");
+  for (uint32_t cid : {0u, 1u, 2u, UINT32_MAX}) {
+    config.vsock->guest_cid = cid;
+    EXPECT_THAT(ErrorOf(config), HasSubstr("vsock.guest_cid must be 3 or more")) << cid;
+  }
+  config.vsock = VsockConfig{3, ""};
+  EXPECT_EQ(ErrorOf(config), "vsock.uds_path is required");
+  config.vsock = VsockConfig{3, "/" + std::string(100, 's')};
+  EXPECT_THAT(ErrorOf(config), HasSubstr("vsock.uds_path is too long"));
+}
+
+TEST(MacAddress, ParsesBothCasesAndRejectsMalformedText) {
+  auto mac = ParseMacAddress("06:00:AC:10:0a:ff");
+  ASSERT_TRUE(mac.has_value());
+  EXPECT_EQ(FormatMacAddress(*mac), "06:00:ac:10:0a:ff");
+  for (const char* bad : {"", "06:00:ac:10:00", "06-00-ac-10-00-02", "06:00:ac:10:00:0g",
+                          "06:00:ac:10:00:022"}) {
+    EXPECT_FALSE(ParseMacAddress(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace hull::vmm
