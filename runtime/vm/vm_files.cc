@@ -1,0 +1,143 @@
+#include "runtime/vm/vm_files.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "guest/spec.h"
+#include "rootfs-builder/subprocess.h"
+
+namespace hull::runtime::vm {
+
+base::Result<WorkDir> WorkDir::Create(const std::string& root) {
+  std::string base = root;
+  if (base.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    base = tmp && *tmp ? tmp : "/tmp";
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(base, ec);
+  std::string templ = base + "/hull-vm-XXXXXX";
+  if (!mkdtemp(templ.data())) return base::Status::Errno("creating a directory in " + base);
+  return WorkDir(templ);
+}
+
+WorkDir::~WorkDir() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+base::Result<VmmProcess> VmmProcess::Start(const std::vector<std::string>& argv,
+                                           const std::string& log) {
+  ASSIGN_OR_RETURN(base::UniqueFd out, base::OpenFile(log, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+  ASSIGN_OR_RETURN(base::UniqueFd null, base::OpenFile("/dev/null", O_RDONLY));
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return base::Status::Errno("fork");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // hull died before the line above
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    dup2(null.get(), 0);
+    dup2(out.get(), 1);
+    dup2(out.get(), 2);
+    execv(args[0], args.data());
+    dprintf(2, "exec %s: %s\n", args[0], strerror(errno));
+    _exit(127);
+  }
+  base::UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) {
+    int err = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return base::Status::Errno("pidfd_open", err);
+  }
+  return VmmProcess(pid, std::move(pidfd));
+}
+
+int VmmProcess::Wait() {
+  int status = 0;
+  if (pid_ > 0) {
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+  }
+  return status;
+}
+
+VmmProcess::~VmmProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    Wait();
+  }
+}
+
+base::Status CreateWritableLayer(const std::string& path, uint64_t size_mib) {
+  {
+    ASSIGN_OR_RETURN(base::UniqueFd fd, base::OpenFile(path, O_WRONLY | O_CREAT | O_EXCL, 0600));
+    if (ftruncate(fd.get(), static_cast<off_t>(size_mib << 20)) != 0)
+      return base::Status::Errno("sizing " + path);
+  }
+  return rootfs::RunProgram({"mkfs.ext4", "-q", "-F", "-L", guest::kWritableLabel, "-O",
+                             "^has_journal", "-E", "nodiscard", path})
+      .WithContext("writable layer");
+}
+
+base::Result<base::UniqueFd> ListenUnix(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path))
+    return base::Status::Error("socket path too long: " + path);
+  memcpy(addr.sun_path, path.c_str(), path.size());
+  base::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return base::Status::Errno("socket");
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      listen(fd.get(), 1) != 0)
+    return base::Status::Errno("listening on " + path);
+  return fd;
+}
+
+base::Status WriteFile(const std::string& path, const std::string& data) {
+  ASSIGN_OR_RETURN(base::UniqueFd fd, base::OpenFile(path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+  return base::WriteFully(fd.get(), data.data(), data.size());
+}
+
+std::string ConsoleTail(const std::string& path, size_t max_bytes) {
+  auto text = base::ReadFileToString(path);
+  if (!text.ok() || text->empty()) return "(nothing on the console)";
+  std::string t = text->size() > max_bytes ? text->substr(text->size() - max_bytes) : *text;
+  if (text->size() > max_bytes) t = t.substr(std::min(t.size(), t.find('\n') + 1));
+  return t;
+}
+
+std::string VmmLogTail(const std::string& path) {
+  auto text = base::ReadFileToString(path);
+  if (!text.ok() || text->empty()) return "";
+  std::string t = text->size() > 1000 ? text->substr(text->size() - 1000) : *text;
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  return "the VMM said: " + t + "; ";
+}
+
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "VMM exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "VMM killed by signal " + std::to_string(WTERMSIG(status));
+  return "VMM wait status " + std::to_string(status);
+}
+
+}  // namespace hull::runtime::vm

@@ -1,0 +1,63 @@
+// What one micro-VM owns on the host, each with an owner that removes it: the private
+// work directory (initramfs, writable layer, sockets, logs), the VMM process (killed if
+// still running, and with PR_SET_PDEATHSIG so it dies with hull), the listening socket;
+// and small file helpers. Used by the VM runner on its thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+
+namespace hull::runtime::vm {
+
+class WorkDir {
+ public:
+  // A new private directory under `root` ("" → $TMPDIR or /tmp).
+  static base::Result<WorkDir> Create(const std::string& root);
+  WorkDir(WorkDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  WorkDir(const WorkDir&) = delete;
+  ~WorkDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit WorkDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+class VmmProcess {
+ public:
+  // Starts argv with stdin /dev/null and stdout/stderr to `log`, in its own process
+  // group (a terminal's Ctrl-C reaches hull, which decides).
+  static base::Result<VmmProcess> Start(const std::vector<std::string>& argv,
+                                        const std::string& log);
+  VmmProcess(VmmProcess&& other) noexcept
+      : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)) {}
+  VmmProcess(const VmmProcess&) = delete;
+  ~VmmProcess();  // SIGKILL and reap, if still running
+
+  int pidfd() const { return pidfd_.get(); }
+  // Reaps it (it has exited); returns the wait status.
+  int Wait();
+
+ private:
+  VmmProcess(pid_t pid, base::UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  pid_t pid_ = -1;
+  base::UniqueFd pidfd_;
+};
+
+// A sparse file of `size_mib` with an ext4 (labelled guest::kWritableLabel, no journal,
+// no discard at mkfs time) for the VM's writes.
+base::Status CreateWritableLayer(const std::string& path, uint64_t size_mib);
+base::Result<base::UniqueFd> ListenUnix(const std::string& path);
+base::Status WriteFile(const std::string& path, const std::string& data);
+// The last lines of the console log, without the noise of an empty tail.
+std::string ConsoleTail(const std::string& path, size_t max_bytes = 3000);
+// "VMM said: <last lines>; " or "".
+std::string VmmLogTail(const std::string& path);
+std::string DescribeWaitStatus(int status);
+
+}  // namespace hull::runtime::vm

@@ -1,0 +1,174 @@
+// The VM runtime's parts that need no VM: the initramfs, the VMM command lines, the
+// backend decision, and RunVm's refusals of bad input (nothing left behind).
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "base/unique_fd.h"
+#include "guest/spec.h"
+#include "runtime/vm/backend.h"
+#include "runtime/vm/initramfs.h"
+#include "runtime/vm/vm_files.h"
+#include "runtime/vm/vm_runner.h"
+#include "runtime/vm/vmm_command.h"
+
+namespace hull::runtime::vm {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = std::filesystem::temp_directory_path().string() + "/vm-unittest-XXXXXX";
+    path_ = mkdtemp(t.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  bool Empty() const { return std::filesystem::is_empty(path_); }
+
+ private:
+  std::string path_;
+};
+
+TEST(Initramfs, HoldsInitSpecAndConsoleAsNewcCpio) {
+  TempDir dir;
+  std::string init = dir.path() + "/init-binary";
+  ASSERT_TRUE(WriteFile(init, std::string("\x7f" "ELF fake\0bytes", 15)).ok());
+  std::string out = dir.path() + "/initramfs.cpio";
+  ASSERT_TRUE(WriteInitramfs(out, init, "{\"args\":[\"true\"]}").ok());
+  archive* a = archive_read_new();
+  archive_read_support_format_cpio(a);
+  ASSERT_EQ(archive_read_open_filename(a, out.c_str(), 4096), ARCHIVE_OK);
+  std::map<std::string, std::pair<mode_t, std::string>> entries;
+  archive_entry* e;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    std::string data(static_cast<size_t>(archive_entry_size(e)), '\0');
+    if (!data.empty()) archive_read_data(a, data.data(), data.size());
+    entries[archive_entry_pathname(e)] = {archive_entry_mode(e), data};
+  }
+  EXPECT_EQ(archive_format(a), ARCHIVE_FORMAT_CPIO_SVR4_NOCRC);  // "newc"
+  archive_read_free(a);
+  ASSERT_TRUE(entries.count("init"));
+  EXPECT_EQ(entries["init"].first, S_IFREG | 0755);
+  EXPECT_EQ(entries["init"].second, std::string("\x7f" "ELF fake\0bytes", 15));
+  EXPECT_EQ(entries["hull/spec.json"].second, "{\"args\":[\"true\"]}");
+  EXPECT_TRUE(S_ISCHR(entries["dev/console"].first));
+  EXPECT_TRUE(entries.count("mnt/root"));
+}
+
+TEST(VmmCommand, QemuIsMicrovmWithBothDisksAndTheSerialChannel) {
+  VmFiles f{"/k/vmlinux", "/w/initramfs", "/img.ext4", "/w/rw.ext4", "/w/console", "/w/sock", ""};
+  auto argv = QemuArgv("qemu-system-x86_64", false, f, {128, 2, false});
+  std::string all;
+  for (const auto& a : argv) all += a + " ";
+  EXPECT_NE(all.find("-M microvm"), std::string::npos);
+  EXPECT_NE(all.find("-accel tcg"), std::string::npos);
+  EXPECT_NE(all.find("-m 128M"), std::string::npos);
+  EXPECT_NE(all.find("-smp 2"), std::string::npos);
+  EXPECT_NE(all.find("file=/img.ext4,format=raw,if=none,readonly=on"), std::string::npos);
+  EXPECT_NE(all.find("file=/w/rw.ext4"), std::string::npos);
+  EXPECT_NE(all.find("socket,id=hull,path=/w/sock"), std::string::npos);
+  EXPECT_NE(all.find("virtserialport,chardev=hull,name=hull.0"), std::string::npos);
+  EXPECT_EQ(all.find("netdev"), std::string::npos);
+  auto kvm = QemuArgv("q", true, f, {128, 1, true});
+  all.clear();
+  for (const auto& a : kvm) all += a + " ";
+  EXPECT_NE(all.find("-accel kvm"), std::string::npos);
+  EXPECT_NE(all.find("virtio-net-device"), std::string::npos);
+}
+
+TEST(VmmCommand, HullVmmConfigHasDrivesAndVsock) {
+  VmFiles f{"/k/vmlinux", "/w/initramfs", "/img.ext4", "/w/rw.ext4", "/w/console", "/w/v.sock", "/w/vm.json"};
+  std::string json = HullVmmConfig(f, {256, 1, false});
+  EXPECT_NE(json.find("\"is_read_only\": true"), std::string::npos);
+  EXPECT_NE(json.find("\"uds_path\": \"/w/v.sock\""), std::string::npos);
+  EXPECT_NE(json.find("\"mem_size_mib\": 256"), std::string::npos);
+  auto argv = HullVmmArgv("/b/hull-vmm", f);
+  EXPECT_EQ(argv[1], "--config");
+  EXPECT_EQ(argv[2], "/w/vm.json");
+}
+
+TEST(Backend, HardwareSpeedPicksHullElseQemu) {
+  HardwareVirt fast{true, true, 0.2, "fast"};
+  HardwareVirt slow{true, false, 150, "slow"};
+  HardwareVirt none{false, false, 0, "no /dev/kvm"};
+  EXPECT_EQ(ChooseBackend(VmmKind::kAuto, fast)->vmm, VmmKind::kHull);
+  auto q = ChooseBackend(VmmKind::kAuto, slow);
+  EXPECT_EQ(q->vmm, VmmKind::kQemu);
+  EXPECT_FALSE(q->kvm);
+  EXPECT_EQ(q->Describe(), "qemu (TCG)");
+  EXPECT_TRUE(ChooseBackend(VmmKind::kQemu, fast)->kvm);
+  EXPECT_FALSE(ChooseBackend(VmmKind::kHull, none).ok());
+  EXPECT_EQ(ChooseBackend(VmmKind::kHull, slow)->vmm, VmmKind::kHull);
+  EXPECT_NE(ChooseBackend(VmmKind::kAuto, none)->reason.find("no /dev/kvm"), std::string::npos);
+  EXPECT_FALSE(ParseVmmKind("firecracker").ok());
+  EXPECT_EQ(*ParseVmmKind("qemu"), VmmKind::kQemu);
+}
+
+TEST(Backend, ProbeExplainsItsResult) {
+  HardwareVirt hw = ProbeHardwareVirt();
+  EXPECT_FALSE(hw.detail.empty());
+  if (!hw.kvm_opens) EXPECT_FALSE(hw.hardware_speed);
+  std::cout << "hardware virtualization probe: " << hw.detail << "\n";
+}
+
+class RunVmRefuses : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.spec.args = {"true"};
+    config_.work_root = work_.path();
+    config_.image_disk = "/nonexistent.ext4";
+  }
+  void TearDown() override {
+    unsetenv("HULL_GUEST_KERNEL_DIR");
+    EXPECT_TRUE(work_.Empty()) << "RunVm left files behind in " << work_.path();
+  }
+  TempDir work_;
+  VmConfig config_;
+};
+
+TEST_F(RunVmRefuses, TooLittleMemory) {
+  config_.shape.memory_mib = 16;
+  auto r = RunVm(config_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("at least 64 MiB"), std::string::npos) << r.status().message();
+}
+
+TEST_F(RunVmRefuses, NoGuestKernelAndSaysHowToBuildIt) {
+  setenv("HULL_GUEST_KERNEL_DIR", "/nonexistent/kernel", 1);
+  auto r = RunVm(config_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("guest-kernel-config/build.sh"), std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(RunVmRefuses, MissingQemu) {
+  TempDir kernel;
+  ASSERT_TRUE(WriteFile(kernel.path() + "/vmlinux", "x").ok());
+  ASSERT_TRUE(WriteFile(kernel.path() + "/bzImage", "x").ok());
+  setenv("HULL_GUEST_KERNEL_DIR", kernel.path().c_str(), 1);
+  config_.vmm = VmmKind::kQemu;
+  config_.qemu = "/nonexistent/qemu-system-x86_64";
+  auto r = RunVm(config_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("not installed"), std::string::npos) << r.status().message();
+}
+
+TEST_F(RunVmRefuses, MissingImageDisk) {
+  TempDir kernel;
+  ASSERT_TRUE(WriteFile(kernel.path() + "/vmlinux", "x").ok());
+  ASSERT_TRUE(WriteFile(kernel.path() + "/bzImage", "x").ok());
+  setenv("HULL_GUEST_KERNEL_DIR", kernel.path().c_str(), 1);
+  config_.vmm = VmmKind::kQemu;
+  auto r = RunVm(config_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("/nonexistent.ext4"), std::string::npos) << r.status().message();
+}
+
+}  // namespace
+}  // namespace hull::runtime::vm

@@ -1,0 +1,63 @@
+#include "runtime/vm/vmm_command.h"
+
+#include <nlohmann/json.hpp>
+
+#include "guest/spec.h"
+
+namespace hull::runtime::vm {
+
+std::vector<std::string> QemuArgv(const std::string& qemu, bool kvm, const VmFiles& files,
+                                  const VmShape& shape) {
+  std::vector<std::string> argv = {
+      qemu,
+      "-M", "microvm,acpi=off,rtc=off",
+      "-accel", kvm ? "kvm" : "tcg",
+      "-cpu", kvm ? "host" : "max",
+      "-m", std::to_string(shape.memory_mib) + "M",
+      "-smp", std::to_string(shape.cpus),
+      "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+      "-kernel", files.kernel,
+      "-initrd", files.initramfs,
+      "-append", kKernelCmdline,
+      "-serial", "file:" + files.console_log,
+      "-drive", "id=image,file=" + files.image_disk + ",format=raw,if=none,readonly=on",
+      "-device", "virtio-blk-device,drive=image",
+      "-drive", "id=rw,file=" + files.writable_disk + ",format=raw,if=none,cache=unsafe",
+      "-device", "virtio-blk-device,drive=rw",
+      "-device", "virtio-rng-device",
+      // hull-init's channel: a virtio-serial port (raw bytes, no line discipline),
+      // connected to the socket hull listens on.
+      "-chardev", "socket,id=hull,path=" + files.channel_socket,
+      "-device", "virtio-serial-device,max_ports=1",
+      "-device", std::string("virtserialport,chardev=hull,name=") + guest::kSerialPortName,
+  };
+  if (shape.user_net) {
+    for (const char* a : {"-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"})
+      argv.push_back(a);
+  }
+  return argv;
+}
+
+std::string HullVmmConfig(const VmFiles& files, const VmShape& shape) {
+  nlohmann::json j = {
+      {"boot-source",
+       {{"kernel_image_path", files.kernel},
+        {"initrd_path", files.initramfs},
+        {"boot_args", std::string(kKernelCmdline) + " reboot=k"}}},
+      {"machine-config", {{"vcpu_count", shape.cpus}, {"mem_size_mib", shape.memory_mib}}},
+      {"drives",
+       {{{"drive_id", "image"}, {"path_on_host", files.image_disk},
+         {"is_root_device", false}, {"is_read_only", true}},
+        {{"drive_id", "rw"}, {"path_on_host", files.writable_disk},
+         {"is_root_device", false}, {"is_read_only", false}}}},
+      {"vsock", {{"guest_cid", 3}, {"uds_path", files.channel_socket}}},
+      {"entropy", nlohmann::json::object()},
+  };
+  return j.dump(2);
+}
+
+std::vector<std::string> HullVmmArgv(const std::string& hull_vmm, const VmFiles& files) {
+  return {hull_vmm, "--config", files.config_file, "--serial", "file:" + files.console_log};
+}
+
+}  // namespace hull::runtime::vm
