@@ -24,7 +24,7 @@ class MemoryBackend final : public NetBackend {
     std::vector<uint8_t> frame = std::move(to_guest_.front());
     to_guest_.pop_front();
     size_t n = std::min(frame.size(), buffer.size());
-    std::memcpy(buffer.data(), frame.data(), n);
+    if (n != 0) std::memcpy(buffer.data(), frame.data(), n);
     return std::optional<size_t>(n);
   }
   base::Status Write(std::span<const iovec> frame) override {

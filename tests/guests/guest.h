@@ -103,5 +103,7 @@ _Noreturn void mode_virtio(void);
 _Noreturn void mode_rng(const struct cmdline* cmdline);
 // blk.c: mode "blk".
 _Noreturn void mode_blk(const struct cmdline* cmdline);
+// net.c: mode "net".
+_Noreturn void mode_net(const struct cmdline* cmdline);
 
 #endif  // HULL_TESTS_GUESTS_GUEST_H_

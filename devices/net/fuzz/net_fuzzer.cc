@@ -23,7 +23,7 @@ void DeviceAction(testing::FuzzInput& in, testing::FakeDriver& driver, MemoryBac
     uint32_t len = (what & 0x80) ? in.U16() % (kMaxFrameBytes + 64) : in.U8();
     std::vector<uint8_t> frame(len, 0x5a);
     auto head = in.Bytes(std::min<size_t>(len, 16));
-    std::memcpy(frame.data(), head.data(), head.size());
+    if (!head.empty()) std::memcpy(frame.data(), head.data(), head.size());
     backend.Inject(std::move(frame));
     device.BackendReadable();
     return;
@@ -49,6 +49,8 @@ void DeviceAction(testing::FuzzInput& in, testing::FakeDriver& driver, MemoryBac
     GuestAddress addr = in.U8() % 8 == 0 ? testing::FuzzAddress(in) : 0x8000 + in.U16() % 0x7000;
     chain.push_back({addr, len, queue == kRxQueue || (in.U8() % 4) == 0});
   }
+  // The fake driver writes a chain into consecutive descriptors: at most the queue size.
+  if (chain.size() > driver.queue(queue).layout().size) chain.resize(driver.queue(queue).layout().size);
   if (chain.empty()) return;
   driver.queue(queue).AddChain(chain);
   driver.Kick(queue);
