@@ -18,6 +18,26 @@ ROWS = [
      "BM_VirtioBlk/64k_sequential_worker", "BM_Pread/64k_sequential", 0.90),
 ]
 
+# virtio-net (net_bench.cc): (what, device benchmark, peer benchmark), frames per second.
+NET_ROWS = [
+    ("virtio-net tx, 64-byte frames", "BM_VirtioNetTx/64", "BM_TapWrite/64"),
+    ("virtio-net tx, 1500-byte frames", "BM_VirtioNetTx/1500", "BM_TapWrite/1500"),
+    ("virtio-net rx, 64-byte frames", "BM_VirtioNetRx/64", "BM_TapRead/64"),
+    ("virtio-net rx, 1500-byte frames", "BM_VirtioNetRx/1500", "BM_TapRead/1500"),
+]
+
+
+def print_net_table(median):
+    print()
+    print("| What | Device frames/s | Peer (write/read on a tap) frames/s | Ratio |")
+    print("|---|---|---|---|")
+    for what, dev, peer in NET_ROWS:
+        d, p = median(dev, "items_per_second"), median(peer, "items_per_second")
+        if d is None or p is None:
+            print(f"| {what} | (not run: needs root and /dev/net/tun) | | |")
+            continue
+        print(f"| {what} | {d / 1e3:.0f} k | {p / 1e3:.0f} k | {d / p:.0%} |")
+
 
 def main(path):
     with open(path) as f:
@@ -55,6 +75,7 @@ def main(path):
           "Device ns/request: BlockDevice::busy_ns / requests (parsing, the I/O itself, the "
           "used ring); 'of which not I/O': the same minus the time inside the Disk — what the "
           "device adds to each request.")
+    print_net_table(median)
 
 
 if __name__ == "__main__":
