@@ -46,7 +46,13 @@ void NetDevice::WriteConfig(uint32_t offset, std::span<const uint8_t> data) {
 }
 
 void NetDevice::BackendReadable() {
-  RunIfActive([this] { return Receive(); });
+  std::lock_guard lock(mutex_);
+  if (active_locked()) {
+    if (base::Status s = Receive(); !s.ok()) FailLocked(s);
+  }
+  // A failed device (DEVICE_NEEDS_RESET) must not leave a readable fd on a
+  // level-triggered loop: that would spin until the driver resets it.
+  if (!active_locked()) (void)WatchBackend(false);
 }
 
 NetStats NetDevice::stats() const {
@@ -79,13 +85,18 @@ void NetDevice::OnReset() {
 
 base::Status NetDevice::WatchBackend(bool watch) {
   if (watch == watching_) return base::Status::Ok();
-  base::EventLoop* loop = context().loop;
-  if (backend_->fd() >= 0 && loop != nullptr) {
-    if (watch) {
+  if (watch) {
+    base::EventLoop* loop = context().loop;
+    if (backend_->fd() >= 0 && loop != nullptr) {
       RETURN_IF_ERROR(loop->Add(backend_->fd(), EPOLLIN, [this](uint32_t) { BackendReadable(); }));
-    } else {
-      RETURN_IF_ERROR(loop->Remove(backend_->fd()));
+      watched_loop_ = loop;
     }
+  } else if (watched_loop_ != nullptr) {
+    // Through the loop remembered at Add: after a Reset context() is gone.
+    base::Status removed = watched_loop_->Remove(backend_->fd());
+    watched_loop_ = nullptr;
+    watching_ = false;
+    return removed;
   }
   watching_ = watch;
   return base::Status::Ok();

@@ -77,6 +77,7 @@ class NetDevice final : public virtio::MultiQueueDevice {
   int warnings_ = 0;
   // Per activation:
   bool watching_ = false;
+  base::EventLoop* watched_loop_ = nullptr;  // where the backend fd is registered, if it is
   std::vector<uint8_t> rx_frame_;  // kMaxFrameBytes, reused
   size_t rx_length_ = 0;           // bytes of rx_frame_ waiting for buffers; 0 = none
   // MRG_RXBUF: chains popped for rx_frame_ that are not enough for it yet.

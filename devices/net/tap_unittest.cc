@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -72,6 +73,8 @@ class TapTest : public ::testing::Test {
     auto tap = Tap::Open("hulltap0");
     ASSERT_TRUE(tap.ok()) << tap.status().message();
     tap_ = tap->get();
+    // No IPv6 on the link, so the kernel sends no frames of its own into the tap.
+    std::ofstream("/proc/sys/net/ipv6/conf/hulltap0/disable_ipv6") << "1";
     ASSERT_TRUE(testing::SetLinkUp("hulltap0").ok());
     auto packets = testing::PacketSocket("hulltap0");
     ASSERT_TRUE(packets.ok()) << packets.status().message();
@@ -187,6 +190,35 @@ TEST_F(TapTest, FramesSentIntoTheTapReachTheGuestsBuffers) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+TEST_F(TapTest, AFailedDeviceStopsPollingTheTap) {
+  StartDevice();
+  ASSERT_TRUE(driver_->BringUp(Bit(VIRTIO_F_VERSION_1), {kNetQueueSize, kNetQueueSize}).ok());
+  // A descriptor loop on the transmit queue: DEVICE_NEEDS_RESET.
+  vring_desc looped{0x20000, 64, VRING_DESC_F_NEXT, 0};
+  driver_->queue(kTxQueue).WriteDescriptor(0, looped);
+  driver_->queue(kTxQueue).MakeAvailable(0);
+  driver_->Kick(kTxQueue);
+  for (int i = 0; i < 500 && !(driver_->status() & VIRTIO_CONFIG_S_NEEDS_RESET); ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(driver_->status() & VIRTIO_CONFIG_S_NEEDS_RESET);
+  // The tap becomes readable and stays so; the loop must not spin on it.
+  std::vector<uint8_t> frame = EthernetFrame(kGuestMac.data(), kPeerMac, "nobody reads this");
+  ASSERT_EQ(send(packets_.get(), frame.data(), frame.size(), 0), static_cast<ssize_t>(frame.size()));
+  for (int i = 0; i < 2000 && device_->watching_backend(); ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_FALSE(device_->watching_backend());
+  // After a reset and a new bring-up the device reads the tap again: the waiting frame
+  // arrives.
+  driver_->Reset();
+  ASSERT_TRUE(driver_->BringUp(Bit(VIRTIO_F_VERSION_1), {kNetQueueSize, kNetQueueSize}).ok());
+  Buffer in = driver_->Writable(1526);
+  driver_->queue(kRxQueue).AddChain({&in, 1});
+  driver_->Kick(kRxQueue);
+  auto used = WaitUsed(kRxQueue);
+  ASSERT_TRUE(used.has_value());
+  EXPECT_EQ(used->len, kNetHeaderSize + frame.size());
 }
 
 TEST_F(TapTest, OffloadsTheGuestAcceptsBecomeTheTaps) {
