@@ -22,6 +22,7 @@
 #include "devices/rng/rng_device.h"
 #include "vmm/api/controller.h"
 #include "vmm/api/server.h"
+#include "vmm/block_drives.h"
 #include "vmm/config/flags.h"
 #include "vmm/cpu/vm_end.h"
 #include "vmm/machine.h"
@@ -64,8 +65,18 @@ int ReportEnd(const vmm::VmEnd& end) {
 // The Machine with the virtio devices `config` asks for, in slot order.
 base::Result<std::unique_ptr<vmm::Machine>> CreateMachine(const vmm::VmConfig& config) {
   std::vector<std::shared_ptr<devices::virtio::VirtioDevice>> virtio_devices;
+  vmm::VmConfig machine_config = config;
+  // --- virtio-blk drives (vmm/block_drives.h): first, in config order, so the guest
+  // names them /dev/vda, /dev/vdb, ...; images are opened here, before boot.
+  ASSIGN_OR_RETURN(auto drives, vmm::CreateBlockDevices(config));
+  virtio_devices.insert(virtio_devices.end(), drives.begin(), drives.end());
+  if (std::string root = vmm::RootDeviceArgs(config); !root.empty()) {
+    machine_config.boot_args =
+        (config.boot_args.empty() ? vmm::VmConfig::default_boot_args() : config.boot_args) + root;
+  }
+  // --- end of virtio-blk drives
   if (config.entropy) virtio_devices.push_back(std::make_shared<devices::rng::RngDevice>());
-  return vmm::Machine::Create(config, std::move(virtio_devices));
+  return vmm::Machine::Create(machine_config, std::move(virtio_devices));
 }
 
 // The running Machine as the API controller sees it.
