@@ -109,6 +109,15 @@ bool Pump(int from, int to) {
   return base::WriteFully(to, buf, static_cast<size_t>(n)).ok();
 }
 
+// Copies what the program wrote to its terminal just before it exited; its exit status.
+int Exited(int master, int wstatus) {
+  while (master >= 0) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0 || !Pump(master, 1)) break;
+  }
+  return StatusOf(wstatus);
+}
+
 struct Started {
   base::UniqueFd master;  // the terminal, with -t
 };
@@ -158,6 +167,9 @@ int Supervise(pid_t pid, const ContainerConfig& c, SignalRelay& signals, Started
     if (c.spec.interactive) raw.emplace(0);
     CopyWindowSize(master);
   }
+  // AwaitStart may already have consumed the SIGCHLD of a program that exited at once.
+  int ws;
+  if (::waitpid(pid, &ws, WNOHANG) == pid) return Exited(master, ws);
   bool stopping = false;
   Clock::time_point kill_at{};
   for (;;) {
@@ -189,13 +201,7 @@ int Supervise(pid_t pid, const ContainerConfig& c, SignalRelay& signals, Started
         }
         continue;
       }
-      int ws;
-      if (::waitpid(pid, &ws, WNOHANG) != pid) continue;
-      while (master >= 0) {  // what the program wrote just before it exited
-        pollfd p{master, POLLIN, 0};
-        if (::poll(&p, 1, 0) <= 0 || !Pump(master, 1)) break;
-      }
-      return StatusOf(ws);
+      if (::waitpid(pid, &ws, WNOHANG) == pid) return Exited(master, ws);
     }
   }
 }
@@ -283,7 +289,7 @@ int RunContainer(const ContainerConfig& c) {
   pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
   if (pid < 0) return Fail(Status::Errno("clone"));
   if (pid == 0) {
-    (void)sock.release();  // the parent's end stays open only in the parent
+    sock.reset();  // so that the parent's death reads as end of file here
     RunContainerInit(plan, child_sock.get());
   }
   child_sock.reset();

@@ -435,8 +435,6 @@ TEST_F(NamespaceRuntime, BadInputGivesDockersCodeAndAClearMessage) {
   auto image = RunProcess(HullArgv({}, {"true"}, "no/such-image"));
   EXPECT_EQ(image.exit_status, 125);
   EXPECT_NE(image.err.find("Unable to find image"), std::string::npos) << image.err;
-  auto vm = Hull({"--runtime", "vm"}, {"true"});
-  EXPECT_EQ(vm.exit_status, 125);
   auto flag = Hull({"--no-such-flag"}, {"true"});
   EXPECT_EQ(flag.exit_status, 125);
 }
