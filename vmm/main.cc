@@ -26,6 +26,7 @@
 #include "vmm/config/flags.h"
 #include "vmm/cpu/vm_end.h"
 #include "vmm/machine.h"
+#include "vmm/net_interfaces.h"
 
 namespace {
 
@@ -76,6 +77,10 @@ base::Result<std::unique_ptr<vmm::Machine>> CreateMachine(const vmm::VmConfig& c
   }
   // --- end of virtio-blk drives
   if (config.entropy) virtio_devices.push_back(std::make_shared<devices::rng::RngDevice>());
+  // --- virtio-net: one device per network interface; taps are opened here, before boot.
+  ASSIGN_OR_RETURN(auto net_devices, vmm::CreateNetDevices(config));
+  virtio_devices.insert(virtio_devices.end(), net_devices.begin(), net_devices.end());
+  // --- end virtio-net
   return vmm::Machine::Create(machine_config, std::move(virtio_devices));
 }
 
