@@ -1,0 +1,336 @@
+// Engine: create, start, stop, kill, wait and remove (engine.h). The Docker request
+// fields become a runtime::ContainerSpec here, the one place that reads them.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "base/logging.h"
+#include "engine/engine.h"
+#include "engine/images.h"
+#include "engine/monitor.h"
+#include "rootfs-builder/image_builder.h"
+#include "runtime/container_spec.h"
+
+extern char** environ;
+
+namespace hull::engine {
+
+using base::Result;
+using base::Status;
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> Strings(const json& j, const char* key) {
+  std::vector<std::string> out;
+  if (!j.contains(key) || j[key].is_null()) return out;
+  if (j[key].is_string()) return {j[key].get<std::string>()};
+  for (const auto& v : j[key]) out.push_back(v.get<std::string>());
+  return out;
+}
+
+// Docker's create request → runtime::ContainerSpec (checked; invalid → kInvalid).
+Outcome SpecFromRequest(const json& config, const json& host, const std::string& runtime_name,
+                        runtime::ContainerSpec* spec) {
+  try {
+    spec->runtime = runtime_name;
+    spec->image = config.value("Image", "");
+    spec->args = Strings(config, "Cmd");
+    if (config.contains("Entrypoint") && !config["Entrypoint"].is_null()) {
+      auto ep = Strings(config, "Entrypoint");
+      spec->entrypoint = ep.empty() ? "" : ep[0];
+      if (ep.size() > 1) spec->args.insert(spec->args.begin(), ep.begin() + 1, ep.end());
+    }
+    spec->env = Strings(config, "Env");
+    for (const auto& e : spec->env) {
+      if (e.find('=') == std::string::npos) return Outcome(ErrorKind::kInvalid, "invalid environment variable: " + e);
+    }
+    spec->workdir = config.value("WorkingDir", "");
+    spec->user = config.value("User", "");
+    spec->hostname = config.value("Hostname", "");
+    spec->tty = config.value("Tty", false);
+    spec->interactive = false;  // stdin is not relayed by hulld yet
+    spec->stop_timeout_s = config.value("StopTimeout", 10);
+    spec->memory_bytes = host.value("Memory", int64_t{0});
+    spec->memory_swap_bytes = host.value("MemorySwap", int64_t{0});
+    spec->cpus = static_cast<double>(host.value("NanoCpus", int64_t{0})) / 1e9;
+    spec->pids_limit = host.contains("PidsLimit") && host["PidsLimit"].is_number() ? host["PidsLimit"].get<int64_t>() : 0;
+    spec->remove = host.value("AutoRemove", false);
+    spec->privileged = host.value("Privileged", false);
+    spec->cap_add = Strings(host, "CapAdd");
+    spec->cap_drop = Strings(host, "CapDrop");
+    std::string net = host.value("NetworkMode", "default");
+    if (net == "host") {
+      spec->network = runtime::NetworkMode::kHost;
+    } else if (net == "none" || net == "default" || net == "bridge" || net.empty()) {
+      spec->network = runtime::NetworkMode::kNone;  // no bridge yet: loopback only
+    } else {
+      return Outcome(ErrorKind::kInvalid, "network " + net + " not found (hulld supports none and host)");
+    }
+    if (spec->memory_bytes < 0 || spec->cpus < 0) return Outcome(ErrorKind::kInvalid, "negative resource limit");
+  } catch (const json::exception& e) {
+    return Outcome(ErrorKind::kInvalid, std::string("invalid container config: ") + e.what());
+  }
+  return Outcome();
+}
+
+std::string RuntimeOf(const json& host, const std::string& fallback) {
+  std::string r = host.is_object() ? host.value("Runtime", "") : "";
+  if (r.empty() || r == "runc" || r == "io.containerd.runc.v2") return fallback;
+  return r;
+}
+
+std::string RandomName() {
+  static const char* kAdjectives[] = {"brave", "calm", "eager", "keen", "quiet", "swift", "bold", "merry"};
+  static const char* kNames[] = {"turing", "hopper", "lovelace", "ritchie", "thompson", "knuth", "liskov", "hamilton"};
+  std::string id = NewId();
+  return std::string(kAdjectives[id[0] % 8]) + "_" + kNames[id[1] % 8] + "_" + id.substr(2, 4);
+}
+
+// The container's first process as the host sees it: the supervisor's only child.
+int ContainerPid(int supervisor) {
+  std::string path = "/proc/" + std::to_string(supervisor) + "/task/" + std::to_string(supervisor) + "/children";
+  auto text = base::ReadFileToString(path, 4096);
+  return text.ok() ? std::atoi(text->c_str()) : 0;
+}
+
+}  // namespace
+
+Outcome Engine::Create(const CreateRequest& request, std::string* id_out) {
+  if (!request.config.is_object()) return Outcome(ErrorKind::kInvalid, "config must be a JSON object");
+  json host = request.host_config.is_object() ? request.host_config : json::object();
+  std::string runtime_name = RuntimeOf(host, options_.default_runtime);
+  if (runtime_name != "ns" && runtime_name != "vm") {
+    return Outcome(ErrorKind::kInvalid, "unknown runtime specified " + runtime_name + " (hull has ns and vm)");
+  }
+  runtime::ContainerSpec spec;
+  if (Outcome o = SpecFromRequest(request.config, host, runtime_name, &spec); !o.ok()) return o;
+  if (spec.image.empty()) return Outcome(ErrorKind::kInvalid, "config.Image is required");
+  if (!request.name.empty() && !ValidName(request.name)) {
+    return Outcome(ErrorKind::kInvalid, "Invalid container name (" + request.name +
+                                            "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+  }
+  auto image = FindImage(store_, spec.image);
+  if (!image.ok()) return Outcome(ErrorKind::kNotFound, image.status().message());
+
+  ContainerRecord r;
+  r.id = NewId();
+  r.name = request.name.empty() ? RandomName() : request.name;
+  r.image = spec.image;
+  r.image_id = image->config.str();
+  r.runtime = runtime_name;
+  r.config = request.config;
+  host["Runtime"] = runtime_name;
+  r.host_config = host;
+  r.created = NowRfc3339Nano();
+  r.started_at = r.finished_at = kZeroTime;
+  r.log_path = ContainerDir(r.id) + "/" + kLogFile;
+
+  std::lock_guard lock(mu_);
+  for (const auto& [id, other] : records_) {
+    if (other.name == r.name) {
+      return Outcome(ErrorKind::kConflict, "Conflict. The container name \"/" + r.name +
+                                               "\" is already in use by container \"" + id + "\"");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(ContainerDir(r.id), ec);
+  if (ec) return Outcome(ErrorKind::kInternal, "creating " + ContainerDir(r.id) + ": " + ec.message());
+  if (Status s = SaveLocked(r); !s.ok()) return Outcome::Internal(s);
+  records_[r.id] = r;
+  *id_out = r.id;
+  return Outcome();
+}
+
+// Writes the run plan and starts `hulld monitor DIR` in a session of its own.
+Outcome Engine::SpawnMonitor(ContainerRecord& r) {
+  runtime::ContainerSpec spec;
+  if (Outcome o = SpecFromRequest(r.config, r.host_config, r.runtime, &spec); !o.ok()) return o;
+  auto image = FindImage(store_, r.image_id);
+  if (!image.ok()) return Outcome(ErrorKind::kNotFound, image.status().message());
+  auto stored = rootfs::ReadStoredImage(store_, image->manifest);
+  if (!stored.ok()) return Outcome::Internal(stored.status());
+  auto outputs = rootfs::EnsureRootfs(store_, *stored, /*ext4=*/false);
+  if (!outputs.ok()) return Outcome::Internal(outputs.status());
+
+  RunPlan plan;
+  auto& c = plan.container;
+  c.id = r.id;
+  c.state_root = options_.root + "/containers";
+  c.image_tree = outputs->tree;
+  c.cache_dir = options_.root + "/cache";
+  c.cgroup_root = options_.cgroup_root;
+  c.cgroup_parent = options_.cgroup_parent;
+  std::string hostname = spec.hostname.empty() ? r.id.substr(0, 12) : spec.hostname;
+  auto process = runtime::ResolveProcess(spec, stored->config.defaults, hostname);
+  if (!process.ok()) return Outcome(ErrorKind::kInvalid, process.status().message());
+  c.process = *process;
+  c.spec = spec;
+  plan.log_max_bytes = options_.log_max_bytes;
+
+  std::string dir = ContainerDir(r.id);
+  std::filesystem::remove(dir + "/" + kExitFile);
+  std::filesystem::remove(dir + "/" + kSupervisorPidFile);
+  if (Status s = rootfs::WriteFileAtomically(dir + "/" + kRunPlanFile, RunPlanToJson(plan).dump());
+      !s.ok()) {
+    return Outcome::Internal(s);
+  }
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  std::vector<std::string> args = {options_.monitor_exe, "monitor", dir};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int err = posix_spawn(&pid, options_.monitor_exe.c_str(), nullptr, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  if (err != 0) return Outcome::Internal(Status::Errno("starting " + options_.monitor_exe, err));
+  r.monitor_pid = pid;
+  return Outcome();
+}
+
+Outcome Engine::Start(const std::string& ref) {
+  std::unique_lock lock(mu_);
+  std::string id = FindLocked(ref);
+  if (id.empty()) return Outcome(ErrorKind::kNotFound, "No such container: " + ref);
+  ContainerRecord& r = records_.at(id);
+  if (r.state == ContainerState::kRunning) return Outcome(ErrorKind::kNotModified, "container already started");
+  if (r.state == ContainerState::kRemoving) return Outcome(ErrorKind::kConflict, "container is being removed");
+  if (r.runtime == "vm") {
+    return Outcome(ErrorKind::kNotImplemented,
+                   "runtime \"vm\" is not available through hulld yet; use HostConfig.Runtime \"ns\"");
+  }
+  if (Outcome o = SpawnMonitor(r); !o.ok()) {
+    r.error = o.message();
+    (void)SaveLocked(r);
+    return o;
+  }
+  r.state = ContainerState::kRunning;
+  r.error.clear();
+  r.exit_code = 0;
+  r.started_at = NowRfc3339Nano();
+  r.finished_at = kZeroTime;
+  if (Status s = SaveLocked(r); !s.ok()) {
+    HULL_LOG(kError) << s.message();
+  }
+  int monitor = r.monitor_pid;
+  lock.unlock();
+  Watch(id, monitor);
+
+  // Learn the container's pid for State.Pid (the supervisor forks it within milliseconds).
+  std::string pid_file = ContainerDir(id) + "/" + kSupervisorPidFile;
+  for (int i = 0; i < 200; ++i) {
+    auto text = base::ReadFileToString(pid_file, 64);
+    int pid = text.ok() ? ContainerPid(std::atoi(text->c_str())) : 0;
+    if (pid > 0 || std::filesystem::exists(ContainerDir(id) + "/" + kExitFile)) {
+      lock.lock();
+      auto it = records_.find(id);
+      if (it != records_.end() && it->second.state == ContainerState::kRunning && pid > 0) {
+        it->second.pid = pid;
+        (void)SaveLocked(it->second);
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  changed_.notify_all();
+  return Outcome();
+}
+
+// Sends `sig` to the container's first process (PID 1 of its namespace).
+Outcome Engine::SignalLocked(const ContainerRecord& r, int sig) const {
+  auto text = base::ReadFileToString(ContainerDir(r.id) + "/" + kSupervisorPidFile, 64);
+  int supervisor = text.ok() ? std::atoi(text->c_str()) : 0;
+  int pid = supervisor > 0 ? ContainerPid(supervisor) : 0;
+  if (pid <= 0) pid = r.pid;
+  if (pid <= 0) return Outcome(ErrorKind::kConflict, "Container " + r.id + " is not running");
+  if (::kill(pid, sig) != 0 && errno != ESRCH) return Outcome::Internal(Status::Errno("kill"));
+  return Outcome();
+}
+
+Outcome Engine::Kill(const std::string& ref, const std::string& signal) {
+  int sig = signal.empty() ? SIGKILL : ParseSignal(signal);
+  if (sig == 0) return Outcome(ErrorKind::kInvalid, "Invalid signal: " + signal);
+  std::lock_guard lock(mu_);
+  std::string id = FindLocked(ref);
+  if (id.empty()) return Outcome(ErrorKind::kNotFound, "No such container: " + ref);
+  const ContainerRecord& r = records_.at(id);
+  if (r.state != ContainerState::kRunning) {
+    return Outcome(ErrorKind::kConflict, "Container " + id + " is not running");
+  }
+  return SignalLocked(r, sig);
+}
+
+Outcome Engine::Stop(const std::string& ref, std::optional<int> timeout_s) {
+  std::unique_lock lock(mu_);
+  std::string id = FindLocked(ref);
+  if (id.empty()) return Outcome(ErrorKind::kNotFound, "No such container: " + ref);
+  ContainerRecord& r = records_.at(id);
+  if (r.state != ContainerState::kRunning) return Outcome(ErrorKind::kNotModified, "container already stopped");
+  int grace = timeout_s.value_or(r.config.value("StopTimeout", 10));
+  std::string stop_signal = r.config.value("StopSignal", "");
+  int sig = stop_signal.empty() ? SIGTERM : ParseSignal(stop_signal);
+  (void)SignalLocked(r, sig ? sig : SIGTERM);
+  auto stopped = [&] {
+    auto it = records_.find(id);
+    return it == records_.end() || it->second.state != ContainerState::kRunning;
+  };
+  if (!changed_.wait_for(lock, std::chrono::seconds(std::max(0, grace)), stopped)) {
+    (void)SignalLocked(records_.at(id), SIGKILL);
+    if (!changed_.wait_for(lock, std::chrono::seconds(30), stopped)) {
+      return Outcome(ErrorKind::kInternal, "container " + id + " did not stop after SIGKILL");
+    }
+  }
+  return Outcome();
+}
+
+Outcome Engine::Wait(const std::string& ref, WaitCondition condition, int* exit_code) {
+  std::unique_lock lock(mu_);
+  std::string id = FindLocked(ref);
+  if (id.empty()) return Outcome(ErrorKind::kNotFound, "No such container: " + ref);
+  uint64_t exits = exits_[id];
+  int last_code = records_.at(id).exit_code;
+  changed_.wait(lock, [&] {
+    auto it = records_.find(id);
+    if (it == records_.end()) {
+      if (last_exit_code_.count(id)) last_code = last_exit_code_[id];
+      return true;
+    }
+    last_code = it->second.exit_code;
+    switch (condition) {
+      case WaitCondition::kNotRunning: return it->second.state != ContainerState::kRunning;
+      case WaitCondition::kNextExit: return exits_[id] > exits;
+      case WaitCondition::kRemoved: return false;
+    }
+    return true;
+  });
+  *exit_code = last_code;
+  return Outcome();
+}
+
+Outcome Engine::Remove(const std::string& ref, bool force) {
+  std::unique_lock lock(mu_);
+  std::string id = FindLocked(ref);
+  if (id.empty()) return Outcome(ErrorKind::kNotFound, "No such container: " + ref);
+  ContainerRecord& r = records_.at(id);
+  if (r.state == ContainerState::kRunning) {
+    if (!force) {
+      return Outcome(ErrorKind::kConflict, "You cannot remove a running container " + id +
+                                               ". Stop the container before attempting removal or force remove");
+    }
+    (void)SignalLocked(r, SIGKILL);
+    r.host_config["AutoRemove"] = true;  // the reaper removes it once it has exited
+    bool gone = changed_.wait_for(lock, std::chrono::seconds(30), [&] { return !records_.count(id); });
+    return gone ? Outcome() : Outcome(ErrorKind::kInternal, "container " + id + " did not stop");
+  }
+  RemoveLocked(id);
+  return Outcome();
+}
+
+}  // namespace hull::engine

@@ -1,0 +1,164 @@
+#include "engine/monitor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "base/logging.h"
+#include "engine/container_record.h"
+#include "engine/json_log.h"
+#include "rootfs-builder/content_store.h"
+
+namespace hull::engine {
+
+using base::Result;
+using base::Status;
+using base::UniqueFd;
+using nlohmann::json;
+
+json RunPlanToJson(const RunPlan& plan) {
+  const auto& c = plan.container;
+  const auto& s = c.spec;
+  json spec{{"runtime", s.runtime}, {"image", s.image}, {"env", s.env}, {"workdir", s.workdir},
+            {"user", s.user}, {"hostname", s.hostname}, {"memory", s.memory_bytes},
+            {"memory_swap", s.memory_swap_bytes}, {"cpus", s.cpus}, {"pids_limit", s.pids_limit},
+            {"interactive", s.interactive}, {"tty", s.tty},
+            {"network", s.network == runtime::NetworkMode::kHost ? "host" : "none"},
+            {"cap_add", s.cap_add}, {"cap_drop", s.cap_drop}, {"privileged", s.privileged},
+            {"stop_timeout", s.stop_timeout_s}};
+  json process{{"argv", c.process.argv}, {"env", c.process.env}, {"cwd", c.process.cwd},
+               {"user", c.process.user}};
+  return json{{"state_root", c.state_root}, {"image_tree", c.image_tree}, {"id", c.id},
+              {"cgroup_root", c.cgroup_root}, {"cgroup_parent", c.cgroup_parent},
+              {"cache_dir", c.cache_dir}, {"spec", spec}, {"process", process},
+              {"log_max_bytes", plan.log_max_bytes}};
+}
+
+Result<RunPlan> RunPlanFromJson(const std::string& text) {
+  try {
+    json j = json::parse(text);
+    RunPlan plan;
+    auto& c = plan.container;
+    j.at("state_root").get_to(c.state_root);
+    j.at("image_tree").get_to(c.image_tree);
+    j.at("id").get_to(c.id);
+    j.at("cgroup_root").get_to(c.cgroup_root);
+    j.at("cgroup_parent").get_to(c.cgroup_parent);
+    j.at("cache_dir").get_to(c.cache_dir);
+    plan.log_max_bytes = j.value("log_max_bytes", kDefaultLogMaxBytes);
+    const json& s = j.at("spec");
+    auto& spec = c.spec;
+    s.at("runtime").get_to(spec.runtime);
+    s.at("image").get_to(spec.image);
+    s.at("env").get_to(spec.env);
+    s.at("workdir").get_to(spec.workdir);
+    s.at("user").get_to(spec.user);
+    s.at("hostname").get_to(spec.hostname);
+    s.at("memory").get_to(spec.memory_bytes);
+    s.at("memory_swap").get_to(spec.memory_swap_bytes);
+    s.at("cpus").get_to(spec.cpus);
+    s.at("pids_limit").get_to(spec.pids_limit);
+    s.at("interactive").get_to(spec.interactive);
+    s.at("tty").get_to(spec.tty);
+    spec.network = s.at("network") == "host" ? runtime::NetworkMode::kHost : runtime::NetworkMode::kNone;
+    s.at("cap_add").get_to(spec.cap_add);
+    s.at("cap_drop").get_to(spec.cap_drop);
+    s.at("privileged").get_to(spec.privileged);
+    s.at("stop_timeout").get_to(spec.stop_timeout_s);
+    const json& p = j.at("process");
+    p.at("argv").get_to(c.process.argv);
+    p.at("env").get_to(c.process.env);
+    p.at("cwd").get_to(c.process.cwd);
+    p.at("user").get_to(c.process.user);
+    return plan;
+  } catch (const json::exception& e) {
+    return Status::Error(std::string("run plan: ") + e.what());
+  }
+}
+
+namespace {
+
+struct Pipe {
+  UniqueFd read, write;
+};
+
+Result<Pipe> MakePipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Status::Errno("pipe2");
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// In the forked child: stdin from /dev/null, stdout and stderr to the pipes, then the
+// runtime's supervisor, whose exit status becomes this process's.
+[[noreturn]] void RunSupervisor(const RunPlan& plan, int out, int err) {
+  int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ::dup2(null, 0);
+  ::dup2(out, 1);
+  ::dup2(err, 2);
+  ::signal(SIGPIPE, SIG_DFL);
+  ::_exit(runtime::ns::RunContainer(plan.container));
+}
+
+int StatusOf(int ws) {
+  if (WIFEXITED(ws)) return WEXITSTATUS(ws);
+  if (WIFSIGNALED(ws)) return 128 + WTERMSIG(ws);
+  return 255;
+}
+
+}  // namespace
+
+int RunMonitor(const std::string& dir) {
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGINT, SIG_IGN);  // hulld stops containers through the supervisor, not us
+  ::signal(SIGTERM, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  auto text = base::ReadFileToString(dir + "/" + kRunPlanFile);
+  if (!text.ok()) return 1;
+  auto plan = RunPlanFromJson(*text);
+  if (!plan.ok()) return 1;
+  auto log = JsonLogWriter::Open(dir + "/" + kLogFile, plan->log_max_bytes);
+  auto out = MakePipe();
+  auto err = MakePipe();
+  if (!log.ok() || !out.ok() || !err.ok()) return 1;
+
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return 1;
+  if (pid == 0) RunSupervisor(*plan, out->write.get(), err->write.get());
+  out->write.reset();
+  err->write.reset();
+  (void)rootfs::WriteFileAtomically(dir + "/" + kSupervisorPidFile, std::to_string(pid));
+
+  pollfd fds[2] = {{out->read.get(), POLLIN, 0}, {err->read.get(), POLLIN, 0}};
+  const char* names[2] = {"stdout", "stderr"};
+  int open_pipes = 2;
+  char buf[16384];
+  while (open_pipes > 0) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !fds[i].revents) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        (void)log->Write(names[i], std::string_view(buf, static_cast<size_t>(n)));
+      } else if (n == 0 || errno != EINTR) {
+        fds[i].fd = -1;
+        --open_pipes;
+      }
+    }
+  }
+  (void)log->Flush();
+  int ws = 0;
+  while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+  }
+  json exit{{"ExitCode", StatusOf(ws)}, {"FinishedAt", NowRfc3339Nano()}};
+  return rootfs::WriteFileAtomically(dir + "/" + kExitFile, exit.dump()).ok() ? 0 : 1;
+}
+
+}  // namespace hull::engine
