@@ -457,6 +457,28 @@ TEST_F(NamespaceRuntime, MissingImageTreeIsARuntimeError) {
   EXPECT_FALSE(r.err.empty());
 }
 
+// The container's own first process killed while it is still setting up (or just after):
+// hull run reports it and removes everything itself.
+TEST_F(NamespaceRuntime, NothingLeftWhenTheContainerIsKilledDuringItsStart) {
+  auto version = DetectCgroupVersion("/sys/fs/cgroup");
+  ASSERT_TRUE(version.ok());
+  std::string procs = *version == CgroupVersion::kV1
+                          ? "/sys/fs/cgroup/pids/" + cgroup_parent_ + "/*/cgroup.procs"
+                          : "/sys/fs/cgroup/" + cgroup_parent_ + "/*/cgroup.procs";
+  std::string flat;
+  for (const auto& a : HullArgv({}, {"sleep", "31339"})) flat += "'" + a + "' ";
+  for (int delay_loops : {0, 5, 20}) {
+    std::string script = flat + "& i=0; while [ $i -lt 2000 ]; do i=$((i+1)); [ $i -gt " +
+                         std::to_string(delay_loops) + " ] || continue; "
+                         "p=$(cat " + procs + " 2>/dev/null); [ -n \"$p\" ] && kill -9 $p && break; done; "
+                         "wait $!; echo $?";
+    auto r = RunProcess({"/bin/sh", "-c", script}, 60);
+    std::string status = Trim(r.out);
+    EXPECT_TRUE(status == "137" || status == "125") << "status " << status << ": " << r.err;
+    EXPECT_EQ(Leftovers(), "") << "after a kill after " << delay_loops << " polls";
+  }
+}
+
 TEST_F(NamespaceRuntime, NothingLeftWhenKilledHalfwayThroughStart) {
   // SIGTERM while starting: hull run cleans up at once.
   for (double delay : {0.0, 0.005, 0.02, 0.05}) {
