@@ -47,6 +47,13 @@ _Noreturn void mode_virtio(void) {
   for (uint32_t i = 0; i < len; i++) {
     if (peek8(OUT_ADDR + i) != (uint8_t)message[i]) fail("echoed bytes differ", 69);
   }
+  // The device updates the used ring before it raises the interrupt, so the status bit
+  // may lag the used index by a moment.
+  uint32_t waited = 0;
+  while ((virtio_read(&dev, VIRTIO_MMIO_INTERRUPT_STATUS) & 1) == 0 &&
+         waited < VIRTIO_WAIT_LOOPS / 100) {
+    waited++;
+  }
   if ((virtio_read(&dev, VIRTIO_MMIO_INTERRUPT_STATUS) & 1) == 0) {
     fail("no used-buffer interrupt status", 70);
   }
@@ -56,7 +63,7 @@ _Noreturn void mode_virtio(void) {
   virtq_write_desc(&vq, 2, IN_ADDR, 4, VIRTQ_DESC_F_NEXT, 3);  // 2 -> 3 -> 2 -> ...
   virtq_write_desc(&vq, 3, IN_ADDR, 4, VIRTQ_DESC_F_NEXT, 2);
   virtq_make_available(&vq, 2);
-  uint32_t waited = 0;
+  waited = 0;
   while ((virtio_read(&dev, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET) == 0 &&
          waited < VIRTIO_WAIT_LOOPS / 100) {
     waited++;
