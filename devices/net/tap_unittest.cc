@@ -1,10 +1,13 @@
 // Tap and NetDevice against a real tap, inside a network namespace each test creates:
 // opening by name, frames the device transmits appear on the tap, frames sent into the
 // tap reach the guest's buffers through the event loop, and the offloads the guest
-// accepted become the tap's (as ethtool reports them). Skips where taps cannot be made.
+// accepted become the tap's (as ethtool reports them), so a GSO packet reaches a guest
+// that accepted TSO whole and one that did not in segments. Skips where taps cannot be
+// made.
 #include "devices/net/tap.h"
 
 #include <linux/ethtool.h>
+#include <linux/if_ether.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <poll.h>
@@ -58,6 +61,57 @@ uint32_t EthtoolValue(const std::string& name, uint32_t cmd) {
   request.ifr_data = reinterpret_cast<char*>(&value);
   EXPECT_EQ(ioctl(s.get(), SIOCETHTOOL, &request), 0) << std::strerror(errno);
   return value.data;
+}
+
+// A TCP/IPv4 frame of `payload` bytes behind a virtio_net_hdr_v1 asking for TSO (1448-byte
+// segments) and checksum offload, as a host stack would hand a tap a GSO packet.
+std::vector<uint8_t> GsoTcpFrame(size_t payload) {
+  std::vector<uint8_t> f(kNetHeaderSize + 14 + 20 + 20 + payload, 0x61);
+  virtio_net_hdr_v1 h{};
+  h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+  h.hdr_len = 14 + 20 + 20;
+  h.gso_size = 1448;
+  h.csum_start = 14 + 20;
+  h.csum_offset = 16;
+  std::memcpy(f.data(), &h, sizeof(h));
+  uint8_t* eth = f.data() + kNetHeaderSize;
+  std::memcpy(eth, kGuestMac.data(), 6);
+  std::memcpy(eth + 6, kPeerMac, 6);
+  eth[12] = 0x08, eth[13] = 0x00;
+  uint8_t* ip = eth + 14;
+  const uint16_t total = static_cast<uint16_t>(20 + 20 + payload);
+  const uint8_t ip_header[20] = {0x45, 0, uint8_t(total >> 8), uint8_t(total), 0, 1, 0x40, 0, 64, 6,
+                                 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
+  std::memcpy(ip, ip_header, 20);
+  uint32_t sum = 0;
+  for (int i = 0; i < 20; i += 2) sum += (ip[i] << 8) | ip[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  ip[10] = static_cast<uint8_t>(~sum >> 8), ip[11] = static_cast<uint8_t>(~sum);
+  uint8_t* tcp = ip + 20;
+  const uint8_t tcp_header[20] = {0x30, 0x39, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff,
+                                  0, 0, 0, 0};
+  std::memcpy(tcp, tcp_header, 20);
+  return f;
+}
+
+// Sends `frame` (header first) into tap `name` through a packet socket with
+// PACKET_VNET_HDR, so the kernel sees a GSO packet.
+void SendGso(const std::string& name, const std::vector<uint8_t>& frame) {
+  base::UniqueFd s(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IP)));
+  ASSERT_TRUE(s.valid()) << std::strerror(errno);
+  int on = 1;
+  ASSERT_EQ(setsockopt(s.get(), SOL_PACKET, PACKET_VNET_HDR, &on, sizeof(on)), 0) << std::strerror(errno);
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_protocol = htons(ETH_P_IP);
+  to.sll_ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+  // The packet socket's header is the 10-byte struct virtio_net_hdr (no num_buffers).
+  std::vector<uint8_t> bytes(frame.begin(), frame.begin() + sizeof(virtio_net_hdr));
+  bytes.insert(bytes.end(), frame.begin() + kNetHeaderSize, frame.end());
+  ASSERT_EQ(sendto(s.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)),
+            static_cast<ssize_t>(bytes.size()))
+      << std::strerror(errno);
 }
 
 class TapTest : public ::testing::Test {
@@ -233,6 +287,63 @@ TEST_F(TapTest, OffloadsTheGuestAcceptsBecomeTheTaps) {
   ASSERT_TRUE(driver_->BringUp(Bit(VIRTIO_F_VERSION_1), {kNetQueueSize, kNetQueueSize}).ok());
   EXPECT_EQ(EthtoolValue("hulltap0", ETHTOOL_GTXCSUM), 0u);
   EXPECT_EQ(EthtoolValue("hulltap0", ETHTOOL_GTSO), 0u);
+}
+
+// With GUEST_CSUM and GUEST_TSO4 the tap passes a 3000-byte TCP segment on whole, GSO
+// header and all, and with MRG_RXBUF it spans several receive buffers.
+TEST_F(TapTest, AGuestThatAcceptedTsoGetsGsoFramesWhole) {
+  StartDevice();
+  ASSERT_TRUE(driver_->BringUp(Bit(VIRTIO_F_VERSION_1) | Bit(VIRTIO_NET_F_GUEST_CSUM) |
+                                   Bit(VIRTIO_NET_F_GUEST_TSO4) | Bit(VIRTIO_NET_F_MRG_RXBUF),
+                               {kNetQueueSize, kNetQueueSize})
+                  .ok());
+  std::vector<Buffer> buffers;
+  for (int i = 0; i < 4; ++i) {
+    buffers.push_back(driver_->Writable(1526));
+    driver_->queue(kRxQueue).AddChain({&buffers.back(), 1});
+  }
+  driver_->Kick(kRxQueue);
+  std::vector<uint8_t> frame = GsoTcpFrame(3000);
+  SendGso("hulltap0", frame);
+  uint64_t total = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto used = WaitUsed(kRxQueue);
+    ASSERT_TRUE(used.has_value()) << "buffer " << i;
+    total += used->len;
+  }
+  virtio_net_hdr_v1 h{};
+  std::vector<uint8_t> head = driver_->ReadBytes(buffers[0].addr, sizeof(h));
+  std::memcpy(&h, head.data(), sizeof(h));
+  EXPECT_EQ(h.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+  EXPECT_EQ(h.gso_size, 1448);
+  EXPECT_TRUE(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+  EXPECT_EQ(h.num_buffers, 3);
+  EXPECT_EQ(total, frame.size());
+}
+
+// Without them the kernel segments the same packet before the tap: complete frames.
+TEST_F(TapTest, AGuestWithoutTsoGetsSegmentedFrames) {
+  StartDevice();
+  ASSERT_TRUE(driver_->BringUp(Bit(VIRTIO_F_VERSION_1), {kNetQueueSize, kNetQueueSize}).ok());
+  std::vector<Buffer> buffers;
+  for (int i = 0; i < 4; ++i) {
+    buffers.push_back(driver_->Writable(1526));
+    driver_->queue(kRxQueue).AddChain({&buffers.back(), 1});
+  }
+  driver_->Kick(kRxQueue);
+  SendGso("hulltap0", GsoTcpFrame(3000));
+  int frames = 0;
+  for (; frames < 3; ++frames) {
+    auto used = WaitUsed(kRxQueue);
+    ASSERT_TRUE(used.has_value()) << "segment " << frames;
+    EXPECT_LE(used->len, kNetHeaderSize + 1514u);
+    virtio_net_hdr_v1 h{};
+    std::vector<uint8_t> head = driver_->ReadBytes(buffers[used->id].addr, sizeof(h));
+    std::memcpy(&h, head.data(), sizeof(h));
+    EXPECT_EQ(h.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+    EXPECT_FALSE(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+  }
+  EXPECT_EQ(frames, 3) << "3000 bytes in 1448-byte segments";
 }
 
 }  // namespace
