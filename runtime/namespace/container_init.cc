@@ -133,10 +133,15 @@ void RunContainerInit(const InitPlan& plan, int sync_fd) {
   Check(sync_fd, SetUpRootfs(plan.rootfs));
   if (plan.tty) {
     Check(sync_fd, SetUpTerminal(sync_fd));
-  } else if (!plan.interactive) {
-    auto null = base::OpenFile("/dev/null", O_RDONLY);
-    Check(sync_fd, null.status());
-    if (::dup2(null->get(), 0) < 0) Die(sync_fd, kExitRuntimeError, "dup2 /dev/null");
+  } else {
+    // A session of its own: hull run's terminal (if stdio is one) is not the container's
+    // controlling terminal, so it cannot push input into it (TIOCSTI) or get its ^C.
+    if (::setsid() < 0) Die(sync_fd, kExitRuntimeError, Status::Errno("setsid").message());
+    if (!plan.interactive) {
+      auto null = base::OpenFile("/dev/null", O_RDONLY);
+      Check(sync_fd, null.status());
+      if (::dup2(null->get(), 0) < 0) Die(sync_fd, kExitRuntimeError, "dup2 /dev/null");
+    }
   }
   if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0) {
     Die(sync_fd, kExitRuntimeError, Status::Errno("sethostname").message());

@@ -306,6 +306,18 @@ TEST_F(NamespaceRuntime, SameExitStatusesAsCrun) {
   }
 }
 
+// Without -t the container gets a session of its own, so a terminal hull run writes to is
+// not its controlling terminal (no TIOCSTI into the user's shell).
+TEST_F(NamespaceRuntime, SameSessionAndProcessGroupAsCrun) {
+  NeedCrun();
+  std::vector<std::string> cmd = {"sh", "-c", "cut -d' ' -f1,5,6 /proc/self/stat; cat /proc/1/stat | cut -d' ' -f5,6"};
+  auto hull = HullWith({}, cmd);
+  auto crun = Crun({}, cmd);
+  ASSERT_EQ(hull.exit_status, 0) << hull.err;
+  EXPECT_EQ(hull.out, crun.out);
+  EXPECT_EQ(hull.out.substr(hull.out.find('\n') + 1), "1 1\n") << "PID 1 leads its own session";
+}
+
 TEST_F(NamespaceRuntime, DockersExitCodesForProgramsThatCannotRun) {
   auto missing = Hull({}, {"no-such-program"});
   EXPECT_EQ(missing.exit_status, 127);
