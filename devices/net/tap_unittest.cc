@@ -2,8 +2,8 @@
 // opening by name, frames the device transmits appear on the tap, frames sent into the
 // tap reach the guest's buffers through the event loop, and the offloads the guest
 // accepted become the tap's (as ethtool reports them), so a GSO packet reaches a guest
-// that accepted TSO whole and one that did not in segments. Skips where taps cannot be
-// made.
+// that accepted TSO whole and one that did not in segments; a guest with HOST_TSO4
+// hands the tap whole GSO packets. Skips where taps cannot be made.
 #include "devices/net/tap.h"
 
 #include <linux/ethtool.h>
@@ -344,6 +344,40 @@ TEST_F(TapTest, AGuestWithoutTsoGetsSegmentedFrames) {
     EXPECT_FALSE(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
   }
   EXPECT_EQ(frames, 3) << "3000 bytes in 1448-byte segments";
+}
+
+// HOST_TSO4: a 3000-byte TCP segment the guest hands over with a GSO header goes into
+// the tap as one packet, which the host stack sees whole (a packet socket reports it
+// with its GSO type) and would segment itself.
+TEST_F(TapTest, AGuestThatNegotiatedHostTsoSendsGsoFramesWhole) {
+  StartDevice();
+  ASSERT_TRUE(driver_->BringUp(Bit(VIRTIO_F_VERSION_1) | Bit(VIRTIO_NET_F_CSUM) |
+                                   Bit(VIRTIO_NET_F_HOST_TSO4),
+                               {kNetQueueSize, kNetQueueSize})
+                  .ok());
+  base::UniqueFd s(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_IP)));
+  ASSERT_TRUE(s.valid());
+  int on = 1;
+  ASSERT_EQ(setsockopt(s.get(), SOL_PACKET, PACKET_VNET_HDR, &on, sizeof(on)), 0);
+  sockaddr_ll at{};
+  at.sll_family = AF_PACKET;
+  at.sll_protocol = htons(ETH_P_IP);
+  at.sll_ifindex = static_cast<int>(if_nametoindex("hulltap0"));
+  ASSERT_EQ(bind(s.get(), reinterpret_cast<sockaddr*>(&at), sizeof(at)), 0);
+  std::vector<uint8_t> frame = GsoTcpFrame(3000);
+  Buffer out = driver_->Readable(frame);
+  driver_->queue(kTxQueue).AddChain({&out, 1});
+  driver_->Kick(kTxQueue);
+  ASSERT_TRUE(WaitUsed(kTxQueue).has_value());
+  EXPECT_EQ(device_->stats().tx_frames, 1u);
+  ASSERT_TRUE(WaitReadable(s.get(), 5000ms)) << "nothing arrived on the tap";
+  std::vector<uint8_t> got(8192);
+  ssize_t n = recv(s.get(), got.data(), got.size(), 0);
+  ASSERT_EQ(n, static_cast<ssize_t>(sizeof(virtio_net_hdr) + frame.size() - kNetHeaderSize));
+  virtio_net_hdr h{};
+  std::memcpy(&h, got.data(), sizeof(h));
+  EXPECT_EQ(h.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+  EXPECT_EQ(h.gso_size, 1448);
 }
 
 }  // namespace
