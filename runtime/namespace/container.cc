@@ -275,6 +275,10 @@ int RunContainer(const ContainerConfig& c) {
   plan.no_new_privileges = spec.no_new_privileges;
   plan.rlimits = DefaultRlimits();
 
+  if (Status s = WriteEtcFiles(c.image_tree, dir->upper(), plan.hostname, !plan.new_network); !s.ok()) {
+    return Fail(s);
+  }
+
   SignalRelay signals;
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {

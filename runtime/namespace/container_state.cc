@@ -39,6 +39,45 @@ ContainerDir::~ContainerDir() {
   }
 }
 
+namespace {
+
+constexpr char kDockerHosts[] =
+    "127.0.0.1\tlocalhost\n"
+    "::1\tlocalhost ip6-localhost ip6-loopback\n"
+    "fe00::0\tip6-localnet\n"
+    "ff00::0\tip6-mcastprefix\n"
+    "ff02::1\tip6-allnodes\n"
+    "ff02::2\tip6-allrouters\n";
+
+Status WriteNew(const std::string& path, const std::string& text) {
+  ASSIGN_OR_RETURN(base::UniqueFd fd, base::OpenFile(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644));
+  return base::WriteFully(fd.get(), text.data(), text.size());
+}
+
+}  // namespace
+
+Status WriteEtcFiles(const std::string& lower, const std::string& upper,
+                     const std::string& hostname, bool host_network) {
+  struct stat st {};
+  if (::lstat((lower + "/etc").c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Status::Ok();
+  std::string etc = upper + "/etc";
+  if (::mkdir(etc.c_str(), st.st_mode & 07777) != 0) return Status::Errno("mkdir " + etc);
+  if (::chown(etc.c_str(), st.st_uid, st.st_gid) != 0) return Status::Errno("chown " + etc);
+  RETURN_IF_ERROR(WriteNew(etc + "/hostname", hostname + "\n"));
+  std::string hosts = kDockerHosts;
+  if (host_network) {
+    auto host = base::ReadFileToString("/etc/hosts", 1 << 20);
+    if (host.ok()) hosts = *host;
+  }
+  RETURN_IF_ERROR(WriteNew(etc + "/hosts", hosts));
+  if (host_network) {
+    if (auto resolv = base::ReadFileToString("/etc/resolv.conf", 1 << 20); resolv.ok()) {
+      RETURN_IF_ERROR(WriteNew(etc + "/resolv.conf", *resolv));
+    }
+  }
+  return Status::Ok();
+}
+
 void SweepStaleContainers(const std::string& state_root, const std::string& cgroup_root,
                           const std::string& cgroup_parent, CgroupVersion version) {
   DIR* dir = ::opendir(state_root.c_str());

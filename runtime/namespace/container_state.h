@@ -30,6 +30,13 @@ class ContainerDir {
   base::UniqueFd lock_;
 };
 
+// Docker's per-container /etc/hostname, /etc/hosts (localhost entries; the host's with
+// --network host) and, with --network host, the host's /etc/resolv.conf: written into the
+// overlay's upper directory before it is mounted, so they shadow the image's own. Only
+// when the image's /etc is a real directory (never through a symlink of the image).
+base::Status WriteEtcFiles(const std::string& lower, const std::string& upper,
+                           const std::string& hostname, bool host_network);
+
 // Removes container directories under state_root whose owner is gone, and their cgroups.
 void SweepStaleContainers(const std::string& state_root, const std::string& cgroup_root,
                           const std::string& cgroup_parent, CgroupVersion version);

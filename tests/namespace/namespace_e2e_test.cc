@@ -373,6 +373,17 @@ TEST_F(NamespaceRuntime, EnvironmentWorkdirAndUserFlags) {
   EXPECT_EQ(r.out, "bar\n/work/dir\n/usr/sbin\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nh1\n1\n");
 }
 
+TEST_F(NamespaceRuntime, EtcHostnameAndHostsAsDockerWritesThem) {
+  auto r = Hull({"--hostname", "web1"}, {"sh", "-c", "cat /etc/hostname; grep -c localhost /etc/hosts; ls /etc"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(r.out, "web1\n2\ngroup\nhostname\nhosts\npasswd\n");
+  auto host = Hull({"--network", "host"}, {"cat", "/etc/hosts"});
+  EXPECT_EQ(host.out, *base::ReadFileToString("/etc/hosts"));
+  // The image's tree is never written.
+  struct stat st {};
+  EXPECT_NE(::stat((tree_ + "/etc/hostname").c_str(), &st), 0);
+}
+
 TEST_F(NamespaceRuntime, NetworkNoneHasOnlyLoopbackAndHostSharesOurs) {
   auto none = Hull({}, {"ls", "/sys/class/net"});
   EXPECT_EQ(none.out, "lo\n") << none.err;
