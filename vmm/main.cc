@@ -20,6 +20,7 @@
 
 #include "base/logging.h"
 #include "devices/rng/rng_device.h"
+#include "devices/vsock/vsock_device.h"  // virtio-vsock
 #include "vmm/api/controller.h"
 #include "vmm/api/server.h"
 #include "vmm/block_drives.h"
@@ -81,6 +82,15 @@ base::Result<std::unique_ptr<vmm::Machine>> CreateMachine(const vmm::VmConfig& c
   ASSIGN_OR_RETURN(auto net_devices, vmm::CreateNetDevices(config));
   virtio_devices.insert(virtio_devices.end(), net_devices.begin(), net_devices.end());
   // --- end virtio-net
+  // --- virtio-vsock (devices/vsock): its Unix socket is bound here, before boot; it is
+  // unlinked when the device goes away with the Machine.
+  if (config.vsock) {
+    ASSIGN_OR_RETURN(auto vsock, devices::vsock::VsockDevice::Create(
+                                     {.guest_cid = config.vsock->guest_cid,
+                                      .uds_path = config.vsock->uds_path}));
+    virtio_devices.push_back(std::move(vsock));
+  }
+  // --- end virtio-vsock
   return vmm::Machine::Create(machine_config, std::move(virtio_devices));
 }
 
