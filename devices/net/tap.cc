@@ -22,8 +22,12 @@ base::Result<std::unique_ptr<Tap>> Tap::Open(const std::string& name, const std:
   std::memcpy(request.ifr_name, name.data(), name.size());
   request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
   if (ioctl(fd.get(), TUNSETIFF, &request) != 0) {
-    return base::Status::Errno("TUNSETIFF for tap " + name +
-                               " (it must be a tap, not a tun, without IFF_MULTI_QUEUE)");
+    int err = errno;
+    const char* why = err == EBUSY    ? ": another process holds it, or it is a multi-queue tap"
+                      : err == EINVAL ? ": an interface of that name exists and is not a tap"
+                      : err == EPERM  ? ": needs CAP_NET_ADMIN, or a tap made for this user"
+                                      : "";
+    return base::Status::Errno("TUNSETIFF for tap " + name + why, err);
   }
   int header_size = sizeof(virtio_net_hdr_v1);
   if (ioctl(fd.get(), TUNSETVNETHDRSZ, &header_size) != 0) {

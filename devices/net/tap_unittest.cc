@@ -184,6 +184,14 @@ TEST_F(TapTest, OpensATapByNameAndRefusesBadNames) {
   EXPECT_TRUE(fcntl((*tap)->fd(), F_GETFL) & O_NONBLOCK);
   EXPECT_FALSE(Tap::Open("").ok());
   EXPECT_FALSE(Tap::Open("a-name-longer-than-ifnamsiz").ok());
+  auto busy = Tap::Open("hulltap7");
+  ASSERT_FALSE(busy.ok()) << "a single-queue tap has one holder";
+  EXPECT_NE(busy.status().message().find("another process holds it"), std::string::npos)
+      << busy.status().message();
+  auto not_a_tap = Tap::Open("lo");
+  ASSERT_FALSE(not_a_tap.ok());
+  EXPECT_NE(not_a_tap.status().message().find("is not a tap"), std::string::npos)
+      << not_a_tap.status().message();
   auto missing = Tap::Open("hulltap8", "/nonexistent/tun");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("/nonexistent/tun"), std::string::npos);
