@@ -36,8 +36,15 @@ Muxer::~Muxer() {
 
 bool Muxer::ShouldLog() { return ++log_lines_ <= 32; }
 
-void Muxer::Watch(int fd, uint32_t events, std::function<void(uint32_t)> callback) {
+void Muxer::Watch(int fd, uint32_t events, std::function<void(uint32_t)> work) {
   if (loop_ == nullptr) return;
+  // The callback holds its own copy of run_: one the loop picked just before a Stop may
+  // still run once (base/event_loop.h), and run_ then finds the device inactive. A
+  // stale callback that lands in a later activation finds its fd or key gone or reused,
+  // which costs a read that gets EAGAIN.
+  auto callback = [run = run_, work = std::move(work)](uint32_t ready) {
+    run([&] { work(ready); });
+  };
   if (base::Status s = loop_->Add(fd, events, std::move(callback)); !s.ok()) {
     LOG_ERROR << "vsock: " << s.message();
   }
@@ -51,12 +58,12 @@ base::Status Muxer::Start(base::EventLoop* loop, RunFn run) {
   loop_ = loop;
   run_ = std::move(run);
   if (loop_ == nullptr) return base::Status::Ok();
-  RETURN_IF_ERROR(loop_->Add(listener_.fd.get(), EPOLLIN, [this](uint32_t) {
-    run_([this] { OnAccept(); });
+  RETURN_IF_ERROR(loop_->Add(listener_.fd.get(), EPOLLIN, [run = run_, this](uint32_t) {
+    run([this] { OnAccept(); });
   }));
   listener_watched_ = true;
-  base::Status s = loop_->Add(timer_.get(), EPOLLIN, [this](uint32_t) {
-    run_([this] { OnTimer(); });
+  base::Status s = loop_->Add(timer_.get(), EPOLLIN, [run = run_, this](uint32_t) {
+    run([this] { OnTimer(); });
   });
   if (!s.ok()) Stop();
   return s;
@@ -74,7 +81,6 @@ void Muxer::Stop() {
   listener_watched_ = false;
   resume_accept_.reset();
   loop_ = nullptr;
-  run_ = nullptr;
   pending_.clear();
   conns_.clear();
   local_ports_.clear();
@@ -111,7 +117,7 @@ void Muxer::OnAccept() {
     }
     Clock::time_point deadline = Clock::now() + options_.connect_timeout;
     pending_[raw] = PendingStream{std::move(stream), "", deadline};
-    Watch(raw, EPOLLIN, [this, raw](uint32_t) { run_([this, raw] { OnPendingReadable(raw); }); });
+    Watch(raw, EPOLLIN, [this, raw](uint32_t) { OnPendingReadable(raw); });
     ArmTimer(deadline);
   }
 }
@@ -232,7 +238,7 @@ void Muxer::Update(Connection& conn, Connection::Verdict verdict) {
     if (wanted != 0) {
       ConnKey key = conn.key();
       Watch(conn.fd(), wanted, [this, key](uint32_t events) {
-        run_([this, key, events] { OnConnectionEvents(key, events); });
+        OnConnectionEvents(key, events);
       });
     }
     conn.registered_events = wanted;
@@ -305,7 +311,7 @@ void Muxer::OnTimer() {
   Clock::time_point now = Clock::now();
   if (resume_accept_ && *resume_accept_ <= now && loop_ != nullptr) {
     resume_accept_.reset();
-    Watch(listener_.fd.get(), EPOLLIN, [this](uint32_t) { run_([this] { OnAccept(); }); });
+    Watch(listener_.fd.get(), EPOLLIN, [this](uint32_t) { OnAccept(); });
     listener_watched_ = true;
   }
   std::vector<int> expired_streams;

@@ -94,7 +94,8 @@ class Muxer {
       : options_(std::move(options)), listener_(std::move(listener)), timer_(std::move(timer)) {}
 
   ConnLimits limits() const { return {options_.buf_alloc, options_.shutdown_timeout}; }
-  void Watch(int fd, uint32_t events, std::function<void(uint32_t)> callback);
+  // Adds `fd` to the loop; `work` runs through run_ (under the device's lock).
+  void Watch(int fd, uint32_t events, std::function<void(uint32_t)> work);
   void Unwatch(int fd);
   void OnAccept();
   void OnPendingReadable(int fd);
@@ -121,7 +122,7 @@ class Muxer {
   bool listener_watched_ = false;
   std::optional<Clock::time_point> resume_accept_;  // after accept failed (EMFILE)
   uint64_t log_lines_ = 0;
-  RunFn run_;
+  RunFn run_;  // set by Start; loop callbacks hold copies
   std::map<int, PendingStream> pending_;
   std::map<ConnKey, std::unique_ptr<Connection>> conns_;
   std::set<uint32_t> local_ports_;  // of host-initiated connections
