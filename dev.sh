@@ -25,6 +25,7 @@ PACKAGES=(
   docker-registry skopeo umoci apache2-utils openssl python3  # its integration tests
   clang libclang-rt-14-dev
   libseccomp-dev libcap-dev crun runc  # runtime/namespace; its tests and benchmark compare with crun and runc
+  linux-source-6.1 bc flex bison libelf-dev  # the guest kernel (guest-kernel-config/build.sh)
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -48,6 +49,8 @@ build() {
   say "building in $BUILD"
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   ninja -C "$BUILD" -j"$(nproc)"
+  say "guest kernel (guest-kernel-config/build.sh; cached in /var/cache/hull/guest-kernel)"
+  "$ROOT/guest-kernel-config/build.sh" >/dev/null
 }
 
 # The libFuzzer targets: a second build of base/ and devices/ with clang (HULL_FUZZ).

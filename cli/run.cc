@@ -12,6 +12,7 @@
 #include "rootfs-builder/reference.h"
 #include "runtime/container_spec.h"
 #include "runtime/namespace/container.h"
+#include "runtime/vm/container.h"
 
 namespace hull::cli {
 
@@ -35,7 +36,8 @@ bool TakesValue(const std::string& arg) {
   static const std::set<std::string> kWithValue = {
       "-e", "--env", "-w", "--workdir", "-u", "--user", "-m", "--memory", "--memory-swap",
       "--cpus", "--pids-limit", "--network", "--net", "--cap-add", "--cap-drop",
-      "--security-opt", "--hostname", "--runtime", "--entrypoint", "--stop-timeout", "--root"};
+      "--security-opt", "--hostname", "--runtime", "--entrypoint", "--stop-timeout", "--root",
+      "--vmm"};
   return kWithValue.count(arg) > 0;
 }
 
@@ -97,6 +99,30 @@ int RunNamespaceContainer(ContainerSpec spec, const CommonOptions& common) {
   return runtime::ns::RunContainer(config);
 }
 
+// --runtime vm: the image's read-only ext4 under a micro-VM (runtime/vm).
+int RunVmContainer(ContainerSpec spec, const std::string& vmm, const CommonOptions& common) {
+  auto store = OpenStore(common);
+  if (!store.ok()) return RunFail(store.status());
+  auto record = ResolveImage(*store, spec.image);
+  if (!record.ok()) return RunFail(record.status());
+  auto lock = store->LockShared();  // keeps `hull rmi` from collecting the ext4 meanwhile
+  if (!lock.ok()) return RunFail(lock.status());
+  auto image = rootfs::ReadStoredImage(*store, record->manifest);
+  if (!image.ok()) return RunFail(image.status());
+  auto outputs = rootfs::EnsureRootfs(*store, *image, /*ext4=*/true);
+  if (!outputs.ok()) return RunFail(outputs.status());
+  runtime::vm::VmContainer vm;
+  vm.hostname = spec.hostname.empty() ? runtime::ns::NewContainerId().substr(0, 12) : spec.hostname;
+  auto process = runtime::ResolveProcess(spec, image->config.defaults, vm.hostname);
+  if (!process.ok()) return RunFail(process.status());
+  vm.process = *process;
+  vm.image_disk = outputs->ext4;
+  vm.vmm = vmm;
+  vm.work_root = store->root() + "/tmp";
+  vm.spec = std::move(spec);
+  return runtime::vm::RunVmContainer(vm);
+}
+
 }  // namespace
 
 int RunRun(const std::vector<std::string>& args) {
@@ -121,11 +147,12 @@ int RunRun(const std::vector<std::string>& args) {
   }
 
   ContainerSpec spec;
-  std::string memory, memory_swap, network = "none";
+  std::string memory, memory_swap, network = "none", vmm;
   std::vector<std::string> security_opts;
   po::options_description options("Options");
   options.add_options()
-      ("runtime", po::value(&spec.runtime)->default_value("ns"), "ns (namespaces) or vm (micro-VM)")
+      ("runtime", po::value(&spec.runtime)->default_value("vm"), "vm (micro-VM, default) or ns (namespaces)")
+      ("vmm", po::value(&vmm), "vm runtime: hull or qemu (default: hull where hardware virtualization is usable)")
       ("rm", po::bool_switch(&spec.remove), "remove the container when it exits (always, in direct mode)")
       ("interactive,i", po::bool_switch(&spec.interactive), "keep stdin open")
       ("tty,t", po::bool_switch(&spec.tty), "allocate a pseudo-terminal")
@@ -182,7 +209,7 @@ int RunRun(const std::vector<std::string>& args) {
   if (spec.stop_timeout_s < 0) return RunFail(Status::Error("--stop-timeout must be 0 or more"));
 
   if (spec.runtime == "vm") {
-    return RunFail(Status::Error("the vm runtime is not available yet; use --runtime ns"));
+    return RunVmContainer(std::move(spec), vmm, common);
   }
   if (spec.runtime != "ns") return RunFail(Status::Error("unknown runtime: " + spec.runtime + " (ns or vm)"));
   return RunNamespaceContainer(std::move(spec), common);

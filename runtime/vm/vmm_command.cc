@@ -6,6 +6,12 @@
 
 namespace hull::runtime::vm {
 
+std::string KernelCmdline(const VmShape& shape) {
+  std::string cmdline = kKernelCmdline;
+  if (!shape.extra_kernel_args.empty()) cmdline += " " + shape.extra_kernel_args;
+  return cmdline;
+}
+
 std::vector<std::string> QemuArgv(const std::string& qemu, bool kvm, const VmFiles& files,
                                   const VmShape& shape) {
   std::vector<std::string> argv = {
@@ -18,7 +24,7 @@ std::vector<std::string> QemuArgv(const std::string& qemu, bool kvm, const VmFil
       "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
       "-kernel", files.kernel,
       "-initrd", files.initramfs,
-      "-append", kKernelCmdline,
+      "-append", KernelCmdline(shape),
       "-serial", "file:" + files.console_log,
       "-drive", "id=image,file=" + files.image_disk + ",format=raw,if=none,readonly=on",
       "-device", "virtio-blk-device,drive=image",
@@ -28,7 +34,7 @@ std::vector<std::string> QemuArgv(const std::string& qemu, bool kvm, const VmFil
       // hull-init's channel: a virtio-serial port (raw bytes, no line discipline),
       // connected to the socket hull listens on.
       "-chardev", "socket,id=hull,path=" + files.channel_socket,
-      "-device", "virtio-serial-device,max_ports=1",
+      "-device", "virtio-serial-device",
       "-device", std::string("virtserialport,chardev=hull,name=") + guest::kSerialPortName,
   };
   if (shape.user_net) {
@@ -43,7 +49,7 @@ std::string HullVmmConfig(const VmFiles& files, const VmShape& shape) {
       {"boot-source",
        {{"kernel_image_path", files.kernel},
         {"initrd_path", files.initramfs},
-        {"boot_args", std::string(kKernelCmdline) + " reboot=k"}}},
+        {"boot_args", KernelCmdline(shape) + " reboot=k"}}},
       {"machine-config", {{"vcpu_count", shape.cpus}, {"mem_size_mib", shape.memory_mib}}},
       {"drives",
        {{{"drive_id", "image"}, {"path_on_host", files.image_disk},

@@ -32,7 +32,10 @@ struct VmShape {
   uint32_t memory_mib = 256;
   uint32_t cpus = 1;
   bool user_net = false;  // qemu: a user-mode (slirp) network on virtio-net, for tests
+  std::string extra_kernel_args;  // appended to kKernelCmdline (a debugging aid)
 };
+
+std::string KernelCmdline(const VmShape& shape);
 
 std::vector<std::string> QemuArgv(const std::string& qemu, bool kvm, const VmFiles& files,
                                   const VmShape& shape);
