@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <string>
 
-#include "base/logging.h"
 
 namespace hull::devices::vsock {
 
@@ -148,8 +147,7 @@ Connection::Verdict Connection::OnGuestPacket(const virtio_vsock_hdr& hdr,
     case VIRTIO_VSOCK_OP_RW:
       if (guest_shutdown_ & VIRTIO_VSOCK_SHUTDOWN_SEND) return Verdict::kReset;
       if (payload.size() > limits_.buf_alloc - (tx_size_ - uncounted_)) {
-        LOG_WARNING << "vsock: connection " << key_.local_port << "<->" << key_.peer_port
-                    << ": the guest sent " << payload.size() << " bytes beyond its credit";
+        reset_reason_ = "the guest sent beyond the credit we gave it";
         return Verdict::kReset;
       }
       if (!SendToHost(payload, true)) return Verdict::kReset;

@@ -87,6 +87,9 @@ class Connection {
   uint32_t wanted_events() const;
   std::optional<Clock::time_point> deadline() const { return deadline_; }
 
+  // Why the last kReset verdict was given, when it is worth a log line (else nullptr).
+  const char* reset_reason() const { return reset_reason_; }
+
   // Where the Muxer keeps it: registered epoll events, whether it is in the rx queue.
   uint32_t registered_events = 0;
   bool in_rxq = false;
@@ -116,6 +119,7 @@ class Connection {
   bool host_initiated_ = false;
   ConnLimits limits_;
   std::optional<Clock::time_point> deadline_;
+  const char* reset_reason_ = nullptr;
 
   // Host-bound bytes the host socket has not taken yet (at most limits_.buf_alloc).
   std::deque<std::vector<uint8_t>> tx_;

@@ -252,6 +252,10 @@ void Muxer::Update(Connection& conn, Connection::Verdict verdict) {
 
 void Muxer::Remove(Connection& conn, bool send_rst) {
   ConnKey key = conn.key();
+  if (conn.reset_reason() != nullptr && ShouldLog()) {
+    LOG_WARNING << "vsock: resetting connection " << key.local_port << "<->" << key.peer_port
+                << ": " << conn.reset_reason();
+  }
   if (conn.registered_events != 0) Unwatch(conn.fd());
   if (send_rst) resets_.push_back({kHostCid, key});
   if (conn.host_initiated()) local_ports_.erase(key.local_port);

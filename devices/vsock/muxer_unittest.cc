@@ -321,6 +321,24 @@ TEST(VsockMuxer, HostCloseWithoutGuestRstTimesOut) {
   EXPECT_EQ(h.device().connection_count(), 0u);
 }
 
+TEST(VsockMuxer, GuestDataForAHostThatClosedResetsTheConnection) {
+  VsockHarness h;
+  base::UniqueFd listener = testing::HostListen(h.PortPath(kHostPort));
+  h.BringUp();
+  h.Send(GuestHeader(VIRTIO_VSOCK_OP_REQUEST, kGuestPort, kHostPort));
+  ASSERT_TRUE(h.WaitPacket());
+  testing::HostAccept(listener.get()).reset();
+  std::optional<Packet> p = h.WaitPacket();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->hdr.op, VIRTIO_VSOCK_OP_SHUTDOWN);
+  // The guest had not seen that yet and sends anyway: nobody reads it any more.
+  h.Send(GuestHeader(VIRTIO_VSOCK_OP_RW, kGuestPort, kHostPort, 4), "lost");
+  p = h.WaitPacket();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->hdr.op, VIRTIO_VSOCK_OP_RST);
+  EXPECT_EQ(h.device().connection_count(), 0u);
+}
+
 TEST(VsockMuxer, HundredsOfConnectionsBothWays) {
   VsockHarness h;
   base::UniqueFd listener = testing::HostListen(h.PortPath(kHostPort));

@@ -70,7 +70,7 @@ base::Status VsockDevice::Pump() {
 
 void VsockDevice::Drop(const std::string& why) {
   ++dropped_;
-  if (dropped_ <= 32) {
+  if (++log_lines_ <= 32) {
     LOG_WARNING << "vsock: dropping a guest packet: " << why;
   }
 }
@@ -83,7 +83,7 @@ void VsockDevice::HandleTxChain(const virtio::DescriptorChain& chain) {
     return Drop("source CID " + std::to_string(hdr.src_cid) + " is not the guest's");
   }
   if (hdr.dst_cid != kHostCid || hdr.type != VIRTIO_VSOCK_TYPE_STREAM) {
-    if (dropped_ < 32) {
+    if (++log_lines_ <= 32) {
       LOG_INFO << "vsock: RST for a " << OpName(hdr.op) << " to CID " << hdr.dst_cid
                << " of type " << hdr.type << " (only stream sockets to CID 2)";
     }
@@ -125,7 +125,8 @@ base::Status VsockDevice::ProcessRx() {
     }
     base::Result<RxSlot> slot = RxSlot::Create(context().memory, *chain);
     if (!slot.ok()) {
-      if (++dropped_ <= 32) {
+      ++dropped_;
+      if (++log_lines_ <= 32) {
         LOG_WARNING << "vsock: returning an rx buffer unused: " << slot.status().message();
       }
       RETURN_IF_ERROR(AddUsed(kRxQueue, *chain, 0));

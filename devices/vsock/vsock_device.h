@@ -63,6 +63,7 @@ class VsockDevice final : public virtio::MultiQueueDevice {
   std::vector<uint8_t> scratch_;  // one tx payload
   bool tx_paused_ = false;        // tx stopped because the RST backlog was full
   uint64_t dropped_ = 0;
+  uint64_t log_lines_ = 0;  // the first 32 warnings, then silence
 };
 
 }  // namespace hull::devices::vsock
