@@ -51,7 +51,7 @@ class RxSlot {
 
   uint32_t payload_capacity() const { return capacity_; }
   // Host buffers for the first `len` payload bytes (len <= payload_capacity()), at most
-  // IOV_MAX of them; iov_bytes() says how much they cover (less only when IOV_MAX cut it).
+  // IOV_MAX of them; IovBytes() says how much they cover (less only when IOV_MAX cut it).
   std::vector<iovec> PayloadIov(uint32_t len);
   static uint64_t IovBytes(const std::vector<iovec>& iov);
   // Copies `data` into the payload area (data.size() <= payload_capacity()).
