@@ -13,6 +13,7 @@
 
 #include "base/logging.h"
 #include "engine/monitor.h"
+#include "engine/proc_file.h"
 
 namespace hull::engine {
 
@@ -27,13 +28,6 @@ UniqueFd PidFdOpen(int pid) {
   return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
 }
 
-// Whether `pid` is a process whose command line mentions `needle` (our monitor or
-// supervisor for that container, not an unrelated process that reused the number).
-bool ProcessMentions(int pid, const std::string& needle) {
-  if (pid <= 0) return false;
-  auto cmdline = base::ReadFileToString("/proc/" + std::to_string(pid) + "/cmdline", 1 << 16);
-  return cmdline.ok() && cmdline->find(needle) != std::string::npos;
-}
 
 }  // namespace
 

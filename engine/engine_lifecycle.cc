@@ -1,5 +1,6 @@
 // Engine: create, start, stop, kill, wait and remove (engine.h). The Docker request
 // fields become a runtime::ContainerSpec here, the one place that reads them.
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include "engine/engine.h"
 #include "engine/images.h"
 #include "engine/monitor.h"
+#include "engine/proc_file.h"
 #include "rootfs-builder/image_builder.h"
 #include "runtime/container_spec.h"
 
@@ -92,12 +94,6 @@ std::string RandomName() {
   return std::string(kAdjectives[id[0] % 8]) + "_" + kNames[id[1] % 8] + "_" + id.substr(2, 4);
 }
 
-// The container's first process as the host sees it: the supervisor's only child.
-int ContainerPid(int supervisor) {
-  std::string path = "/proc/" + std::to_string(supervisor) + "/task/" + std::to_string(supervisor) + "/children";
-  auto text = base::ReadFileToString(path, 4096);
-  return text.ok() ? std::atoi(text->c_str()) : 0;
-}
 
 }  // namespace
 
@@ -180,16 +176,30 @@ Outcome Engine::SpawnMonitor(ContainerRecord& r) {
       !s.ok()) {
     return Outcome::Internal(s);
   }
+  // A clean slate: hulld blocks and ignores signals that the container must not inherit;
+  // stdio is /dev/null and DIR/monitor.log, so the monitor holds none of hulld's pipes.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
+  std::string monitor_log = dir + "/monitor.log";
+  posix_spawn_file_actions_addopen(&files, 2, monitor_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
   std::vector<std::string> args = {options_.monitor_exe, "monitor", dir};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
-  int err = posix_spawn(&pid, options_.monitor_exe.c_str(), nullptr, &attr, argv.data(), environ);
+  int err = posix_spawn(&pid, options_.monitor_exe.c_str(), &files, &attr, argv.data(), environ);
   posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&files);
   if (err != 0) return Outcome::Internal(Status::Errno("starting " + options_.monitor_exe, err));
   r.monitor_pid = pid;
   return Outcome();
@@ -227,7 +237,7 @@ Outcome Engine::Start(const std::string& ref) {
   std::string pid_file = ContainerDir(id) + "/" + kSupervisorPidFile;
   for (int i = 0; i < 200; ++i) {
     auto text = base::ReadFileToString(pid_file, 64);
-    int pid = text.ok() ? ContainerPid(std::atoi(text->c_str())) : 0;
+    int pid = text.ok() ? FirstChildOf(std::atoi(text->c_str())) : 0;
     if (pid > 0 || std::filesystem::exists(ContainerDir(id) + "/" + kExitFile)) {
       lock.lock();
       auto it = records_.find(id);
@@ -247,7 +257,7 @@ Outcome Engine::Start(const std::string& ref) {
 Outcome Engine::SignalLocked(const ContainerRecord& r, int sig) const {
   auto text = base::ReadFileToString(ContainerDir(r.id) + "/" + kSupervisorPidFile, 64);
   int supervisor = text.ok() ? std::atoi(text->c_str()) : 0;
-  int pid = supervisor > 0 ? ContainerPid(supervisor) : 0;
+  int pid = supervisor > 0 ? FirstChildOf(supervisor) : 0;
   if (pid <= 0) pid = r.pid;
   if (pid <= 0) return Outcome(ErrorKind::kConflict, "Container " + r.id + " is not running");
   if (::kill(pid, sig) != 0 && errno != ESRCH) return Outcome::Internal(Status::Errno("kill"));

@@ -1,0 +1,114 @@
+#include "api/stream_routes.h"
+
+#include <deque>
+
+#include "engine/json_log.h"
+
+namespace hull::api {
+
+using engine::ContainerRecord;
+using engine::ContainerState;
+
+std::string Frame(int stream, std::string_view payload) {
+  std::string out(8, '\0');
+  out[0] = static_cast<char>(stream);
+  uint32_t n = static_cast<uint32_t>(payload.size());
+  out[4] = static_cast<char>(n >> 24);
+  out[5] = static_cast<char>(n >> 16);
+  out[6] = static_cast<char>(n >> 8);
+  out[7] = static_cast<char>(n);
+  out.append(payload);
+  return out;
+}
+
+namespace {
+
+struct StreamOptions {
+  bool stdout_wanted = true, stderr_wanted = true, timestamps = false, tty = false;
+};
+
+// Sends one entry if its stream is wanted; false when the client has gone.
+bool Emit(ResponseWriter& w, const StreamOptions& o, const engine::LogEntry& e) {
+  bool is_err = e.stream == "stderr";
+  if ((is_err && !o.stderr_wanted) || (!is_err && !o.stdout_wanted)) return true;
+  std::string text = o.timestamps ? e.time + " " + e.text : e.text;
+  return w.Write(o.tty ? text : Frame(is_err ? 2 : 1, text));
+}
+
+// Follows the log until the container is no longer created/running and the log is
+// drained, or the client has gone.
+void Follow(ApiContext& ctx, const std::string& id, engine::JsonLogReader& reader,
+            const StreamOptions& o, ResponseWriter& w) {
+  for (;;) {
+    ContainerRecord r;
+    bool done = !ctx.engine.Get(id, &r).ok() ||
+                (r.state != ContainerState::kRunning && r.state != ContainerState::kCreated);
+    while (auto e = reader.Next()) {
+      if (!Emit(w, o, *e)) return;
+    }
+    if (done || w.ClientGone()) return;  // done was read before draining: nothing is lost
+    ctx.engine.WaitForChange(id, 100);
+  }
+}
+
+}  // namespace
+
+void ServeLogs(ApiContext& ctx, const HttpRequest& req, const std::string& id, ResponseWriter& w) {
+  ContainerRecord r;
+  if (engine::Outcome o = ctx.engine.Get(id, &r); !o.ok()) return SendOutcome(w, o);
+  StreamOptions o;
+  o.stdout_wanted = req.QueryBool("stdout");
+  o.stderr_wanted = req.QueryBool("stderr");
+  o.timestamps = req.QueryBool("timestamps");
+  o.tty = r.config.value("Tty", false);
+  if (!o.stdout_wanted && !o.stderr_wanted) {
+    return SendError(w, 400, "Bad parameters: you must choose at least one stream");
+  }
+  std::string tail = req.Query("tail", "all");
+  long keep = -1;
+  if (tail != "all" && !tail.empty()) {
+    try {
+      keep = std::stol(tail);
+    } catch (...) {
+      return SendError(w, 400, "invalid tail: " + tail);
+    }
+  }
+  int64_t since = 0;
+  try {
+    since = req.Query("since").empty() ? 0 : std::stoll(req.Query("since"));
+  } catch (...) {
+    return SendError(w, 400, "invalid since: " + req.Query("since"));
+  }
+  if (!w.StartStream(200, o.tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.raw-stream")) return;
+  auto reader = engine::JsonLogReader::Open(r.log_path, false);
+  std::deque<engine::LogEntry> backlog;
+  while (auto e = reader.Next()) {
+    if (since > 0 && EpochOf(e->time) < since) continue;
+    backlog.push_back(*e);
+    if (keep >= 0 && static_cast<long>(backlog.size()) > keep) backlog.pop_front();
+  }
+  for (const auto& e : backlog) {
+    if (!Emit(w, o, e)) return;
+  }
+  if (req.QueryBool("follow")) Follow(ctx, r.id, reader, o, w);
+  w.End();
+}
+
+void ServeAttach(ApiContext& ctx, const HttpRequest& req, const std::string& id, ResponseWriter& w) {
+  ContainerRecord r;
+  if (engine::Outcome o = ctx.engine.Get(id, &r); !o.ok()) return SendOutcome(w, o);
+  if (r.state != ContainerState::kRunning && r.state != ContainerState::kCreated) {
+    return SendError(w, 409, "You cannot attach to a stopped container, start it first");
+  }
+  StreamOptions o;
+  o.stdout_wanted = req.QueryBool("stdout");
+  o.stderr_wanted = req.QueryBool("stderr");
+  o.tty = r.config.value("Tty", false);
+  bool logs = req.QueryBool("logs");
+  auto reader = engine::JsonLogReader::Open(r.log_path, /*from_end=*/!logs && r.state == ContainerState::kRunning);
+  if (!w.Hijack(o.tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream")) return;
+  if (req.QueryBool("stream", true)) Follow(ctx, r.id, reader, o, w);
+  w.End();
+}
+
+}  // namespace hull::api
