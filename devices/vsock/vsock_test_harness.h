@@ -153,6 +153,7 @@ class VsockHarness {
   const std::string& uds_path() const { return uds_path_; }
   std::string PortPath(uint32_t port) const { return uds_path_ + "_" + std::to_string(port); }
   VsockDevice& device() { return *device_; }
+  base::EventLoop& loop() { return *loop_; }
   devices::testing::FakeDriver& driver() { return *driver_; }
   const GuestMemory& memory() const { return ram_.memory(); }
 
