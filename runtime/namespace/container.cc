@@ -224,24 +224,29 @@ std::string NewContainerId() {
   return id;
 }
 
-int RunContainer(const ContainerConfig& c) {
-  const ContainerSpec& spec = c.spec;
-  auto version = DetectCgroupVersion(c.cgroup_root);
-  if (!version.ok()) return Fail(version.status());
-  SweepStaleContainers(c.state_root, c.cgroup_root, c.cgroup_parent, *version);
-  auto caps = ResolveCaps(spec.privileged, spec.cap_add, spec.cap_drop);
-  if (!caps.ok()) return Fail(caps.status());
-  if (*version == CgroupVersion::kV2 && !spec.privileged) {
+Result<CapSet> ContainerCaps(const ContainerSpec& spec, CgroupVersion version) {
+  ASSIGN_OR_RETURN(CapSet caps, ResolveCaps(spec.privileged, spec.cap_add, spec.cap_drop));
+  if (version == CgroupVersion::kV2 && !spec.privileged) {
     // No device filter on v2 yet (Docker uses an eBPF program): without one, a container
     // holding CAP_MKNOD could make and open a host disk's node in /dev. The image's own
     // nodes are unusable (nodev overlay); new ones cannot be made without CAP_MKNOD.
     CapSet mknod = CapSet{1} << CAP_MKNOD;
     auto added = ResolveCaps(false, spec.cap_add, {"ALL"});  // only what --cap-add names
     if (added.ok() && (*added & mknod)) {
-      return Fail(Status::Error("--cap-add MKNOD is not supported on cgroup v2 hosts yet (no device filter)"));
+      return Status::Error("--cap-add MKNOD is not supported on cgroup v2 hosts yet (no device filter)");
     }
-    *caps &= ~mknod;
+    caps &= ~mknod;
   }
+  return caps;
+}
+
+int RunContainer(const ContainerConfig& c) {
+  const ContainerSpec& spec = c.spec;
+  auto version = DetectCgroupVersion(c.cgroup_root);
+  if (!version.ok()) return Fail(version.status());
+  SweepStaleContainers(c.state_root, c.cgroup_root, c.cgroup_parent, *version);
+  auto caps = ContainerCaps(spec, *version);
+  if (!caps.ok()) return Fail(caps.status());
   struct stat st {};
   if (::stat(c.image_tree.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return Fail(Status::Error("the image's root filesystem " + c.image_tree + " is missing"));

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "runtime/container_spec.h"
+#include "runtime/namespace/capabilities.h"
+#include "runtime/namespace/cgroups.h"
 
 namespace hull::runtime::ns {
 
@@ -27,6 +29,10 @@ struct ContainerConfig {
   std::string cgroup_parent = "hull";
   std::string cache_dir;  // compiled seccomp filters (seccomp_profile.h); empty: no cache  // the cgroup is cgroup_root/[controller/]PARENT/ID
 };
+
+// The container's capabilities: ResolveCaps, less CAP_MKNOD on cgroup v2 hosts (no
+// device filter there yet; --cap-add MKNOD is refused).
+base::Result<CapSet> ContainerCaps(const ContainerSpec& spec, CgroupVersion version);
 
 // A fresh random container ID (64 hex digits).
 std::string NewContainerId();

@@ -4,6 +4,7 @@
 
 #include "base/unique_fd.h"
 #include "runtime/namespace/capabilities.h"
+#include "runtime/namespace/container.h"
 #include "runtime/namespace/container_init.h"
 #include "runtime/namespace/container_mounts.h"
 #include "runtime/namespace/seccomp_profile.h"
@@ -31,7 +32,9 @@ Result<json> MakeOciConfig(const ContainerSpec& spec, const ProcessSpec& process
                            const std::string& rootfs, const std::string& hostname) {
   ASSIGN_OR_RETURN(ResolvedUser user, ResolveUser(process.user, ReadOrEmpty(rootfs + "/etc/passwd"),
                                                   ReadOrEmpty(rootfs + "/etc/group")));
-  ASSIGN_OR_RETURN(CapSet caps, ResolveCaps(spec.privileged, spec.cap_add, spec.cap_drop));
+  // The same set hull would give on this host (it depends on the cgroup version).
+  auto version = DetectCgroupVersion("/sys/fs/cgroup");
+  ASSIGN_OR_RETURN(CapSet caps, ContainerCaps(spec, version.ok() ? *version : CgroupVersion::kV1));
   std::vector<std::string> env = process.env;
   bool has_home = false;
   for (const auto& e : env) has_home |= e.rfind("HOME=", 0) == 0;
@@ -67,6 +70,10 @@ Result<json> MakeOciConfig(const ContainerSpec& spec, const ProcessSpec& process
         Mount("/sys", "sysfs", "sysfs",
               {"nosuid", "noexec", "nodev", spec.privileged ? "rw" : "ro"})}},
   };
+  if (version.ok() && *version == CgroupVersion::kV2) {  // hull shows the container its cgroup2
+    config["mounts"].push_back(Mount("/sys/fs/cgroup", "cgroup", "cgroup",
+                                     {"nosuid", "noexec", "nodev", spec.privileged ? "rw" : "ro"}));
+  }
   json namespaces = json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}},
                                  {{"type", "mount"}}, {{"type", "cgroup"}}});
   if (spec.network == NetworkMode::kNone) namespaces.push_back({{"type", "network"}});
