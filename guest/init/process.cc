@@ -135,6 +135,9 @@ base::Result<Child> StartProcess(const GuestSpec& spec, const Identity& id,
       dup2(out[1], 1);
       dup2(err[1], 2);
     }
+    // hull-init shields itself from the OOM killer; the container must not inherit that.
+    if (base::UniqueFd oom(open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)); oom)
+      (void)!write(oom.get(), "0\n", 2);
     for (const auto& r : spec.rlimits) {
       int resource = RlimitResource(r.name);
       rlimit lim{r.soft, r.hard};
