@@ -92,6 +92,24 @@ demo() {
   with_kvm "$VMM" --kernel "$GUEST_ELF" --vcpus 2 --memory 64 --timeout 120 \
     --cmdline "hulltest.mode=bootstate console=ttyS0" || status=$?
   say "hull-vmm exited with status $status (docs/hull-vmm.md explains the statuses)"
+  demo_run || status=$?
+  return "$status"
+}
+
+# The built-in busybox image run as a micro-VM and as a namespace container, timed.
+demo_run() {
+  local hull=$BUILD/cli/hull store status=0 t0 t1 t2
+  store=$(mktemp -d /tmp/hull-demo.XXXXXX)
+  local cmd=(sh -c 'echo "hello from $(uname -r) on $(hostname)"; cat /proc/1/comm')
+  say "hull run: hull/busybox as a micro-VM (runtime vm) and as a namespace container (runtime ns)"
+  "$hull" --root "$store" run --rm --runtime ns hull/busybox true || status=$?  # imports the image
+  t0=$(date +%s%N)
+  "$hull" --root "$store" run --rm --runtime vm hull/busybox "${cmd[@]}" || status=$?
+  t1=$(date +%s%N)
+  "$hull" --root "$store" run --rm --runtime ns hull/busybox "${cmd[@]}" || status=$?
+  t2=$(date +%s%N)
+  say "micro-VM: $(( (t1 - t0) / 1000000 )) ms; namespace container: $(( (t2 - t1) / 1000000 )) ms (command to exit, image already built)"
+  rm -rf "$store"
   return "$status"
 }
 
