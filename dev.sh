@@ -184,6 +184,8 @@ case "${1:-}" in
     say "virtio devices in-process against plain syscalls (benchmarks/devices/run.sh)"
     "$ROOT/benchmarks/devices/run.sh"
     say "namespace containers against crun and runc (benchmarks/namespace/run.sh)"
-    "$ROOT/benchmarks/namespace/run.sh" ;;
+    "$ROOT/benchmarks/namespace/run.sh"
+    say "hull run --rm true per runtime and backend, guest kernel to init (benchmarks/vm/run.sh)"
+    "$ROOT/benchmarks/vm/run.sh" ;;
   *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
