@@ -1,0 +1,27 @@
+// Turns a seccomp Policy (policy.h) into a classic-BPF program with libseccomp, and
+// installs such a program on the calling thread. Compiling allocates and may probe the
+// kernel, so main() compiles every program before any thread starts; installing is two
+// system calls (no_new_privs, then seccomp) that a thread makes before it runs
+// guest-facing code.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <vector>
+
+#include "base/status.h"
+#include "vmm/seccomp/policy.h"
+
+namespace hull::vmm::seccomp {
+
+using BpfProgram = std::vector<sock_filter>;
+
+// Default action: kill the process (SECCOMP_RET_KILL_PROCESS, seen by a parent as death
+// by SIGSYS). Fails on a name libseccomp does not know for x86-64.
+[[nodiscard]] base::Result<BpfProgram> Compile(const Policy& policy);
+
+// Sets no_new_privs and adds `program` to the calling thread's filters. Filters only
+// ever narrow: the thread keeps any filter it inherited.
+[[nodiscard]] base::Status Install(const BpfProgram& program);
+
+}  // namespace hull::vmm::seccomp
