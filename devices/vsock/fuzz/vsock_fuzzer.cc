@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,13 +40,27 @@ constexpr GuestAddress kDriverEnd = 0x20000;
 constexpr uint64_t kCid = 3;
 constexpr uint32_t kPorts[] = {1, 2, 52, 1u << 30, (1u << 30) + 1, 1024};
 
-const std::string& Dir() {
-  static std::string dir = [] {
+// One private directory per process for the sockets, removed at exit.
+class SocketDir {
+ public:
+  SocketDir() {
     char templ[] = "/tmp/hull-vsock-fuzz-XXXXXX";
     if (::mkdtemp(templ) == nullptr) __builtin_trap();
-    return std::string(templ);
-  }();
-  return dir;
+    path_ = templ;
+  }
+  ~SocketDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+const std::string& Dir() {
+  static SocketDir dir;
+  return dir.path();
 }
 
 base::UniqueFd UnixSocket(const std::string& path, bool listen) {
