@@ -93,6 +93,28 @@ TEST(VmmCommand, HullVmmConfigHasDrivesAndVsock) {
   EXPECT_EQ(argv[2], "/w/vm.json");
 }
 
+// hull-vmm checks its whole config before it opens /dev/kvm: the config hull writes
+// must get past that check (and fail, on a host without KVM, only at /dev/kvm).
+TEST(VmmCommand, HullVmmAcceptsTheConfigHullWrites) {
+  TempDir dir;
+  VmFiles f{dir.path() + "/vmlinux", dir.path() + "/initramfs", dir.path() + "/img",
+            dir.path() + "/rw", dir.path() + "/console", dir.path() + "/v.sock",
+            dir.path() + "/vm.json"};
+  for (const auto& p : {f.kernel, f.initramfs, f.image_disk, f.writable_disk})
+    ASSERT_TRUE(WriteFile(p, std::string(4096, '\0')).ok());
+  ASSERT_TRUE(WriteFile(f.config_file, HullVmmConfig(f, {128, 1, false})).ok());
+  std::string cmd;
+  for (const auto& a : HullVmmArgv(HULL_VMM_PATH, f)) cmd += "'" + a + "' ";
+  cmd += "--timeout 1 > " + dir.path() + "/out 2>&1";
+  (void)std::system(cmd.c_str());
+  auto out = base::ReadFileToString(dir.path() + "/out");
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->find("config"), std::string::npos) << *out;
+  EXPECT_EQ(out->find("drive"), std::string::npos) << *out;
+  EXPECT_EQ(out->find("vsock"), std::string::npos) << *out;
+  std::cout << "hull-vmm with hull's config: " << *out;
+}
+
 TEST(Backend, HardwareSpeedPicksHullElseQemu) {
   HardwareVirt fast{true, true, 0.2, "fast"};
   HardwareVirt slow{true, false, 150, "slow"};
