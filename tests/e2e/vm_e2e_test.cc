@@ -34,6 +34,18 @@ using testing::RunProcess;
 
 constexpr double kTimeout = 180;  // one VM under TCG on a busy 2-core machine
 
+// Removes the shared store when the test program ends.
+class RemoveSharedStore : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (!root_.empty()) fs::remove_all(root_);
+  }
+  static std::string root_;
+};
+std::string RemoveSharedStore::root_;
+[[maybe_unused]] auto* const kRemoveSharedStore =
+    ::testing::AddGlobalTestEnvironment(new RemoveSharedStore);
+
 struct Store {
   std::string root;
   std::string image_ext4;
@@ -45,6 +57,7 @@ const Store& SharedStore() {
     auto* s = new Store;
     std::string t = fs::temp_directory_path().string() + "/hull-vm-e2e-XXXXXX";
     s->root = mkdtemp(t.data());
+    RemoveSharedStore::root_ = s->root;
     auto cs = rootfs::ContentStore::Open(s->root);
     if (!cs.ok()) return s;
     auto rec = rootfs::EnsureBuiltinBusyboxImage(*cs);
