@@ -3,6 +3,7 @@
 #include "devices/block/block_device.h"
 #include "devices/block/cow_disk.h"
 #include "devices/block/raw_disk.h"
+#include "vmm/seccomp/thread_filters.h"
 
 namespace hull::vmm {
 
@@ -27,7 +28,10 @@ base::Result<std::vector<std::shared_ptr<devices::virtio::VirtioDevice>>> Create
     auto device = BlockDevice::Create(std::move(disk),
                                       {.id = drive.drive_id,
                                        .read_only = drive.is_read_only,
-                                       .writeback = drive.cache_type == CacheType::kWriteback});
+                                       .writeback = drive.cache_type == CacheType::kWriteback,
+                                       .on_worker_start = [] {
+                                         seccomp::EnterThread(seccomp::ThreadKind::kBlockWorker);
+                                       }});
     if (!device.ok()) return device.status().WithContext(what);
     out.push_back(*device);
   }

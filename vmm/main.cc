@@ -28,6 +28,7 @@
 #include "vmm/cpu/vm_end.h"
 #include "vmm/machine.h"
 #include "vmm/net_interfaces.h"
+#include "vmm/seccomp/thread_filters.h"
 
 namespace {
 
@@ -189,6 +190,11 @@ int main(int argc, char** argv) {
   }
   if (flags->log_level) base::SetLogLevel(*flags->log_level);
   for (const std::string& note : flags->notes) LOG_INFO << note;
+
+  // --- seccomp (vmm/seccomp/thread_filters.h): every filter is compiled before any
+  // thread starts; each thread installs its own.
+  if (base::Status s = vmm::seccomp::Prepare(flags->seccomp); !s.ok()) return Fail(s);
+  // --- end seccomp
 
   // Before any thread starts (the API thread, vCPU threads): every thread inherits the
   // mask, so only this thread's signalfds ever take a stop signal.

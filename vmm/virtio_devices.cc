@@ -8,6 +8,7 @@
 #include "base/logging.h"
 #include "vmm/kvm/kvm_irq_line.h"
 #include "vmm/memory/layout.h"
+#include "vmm/seccomp/thread_filters.h"
 
 namespace hull::vmm {
 namespace {
@@ -93,6 +94,7 @@ VirtioDevices::~VirtioDevices() { Stop(); }
 base::Status VirtioDevices::Start() {
   if (transports_.empty() || thread_.joinable()) return base::Status::Ok();
   thread_ = std::thread([this] {
+    seccomp::EnterThread(seccomp::ThreadKind::kDevice);  // before any device callback
     if (base::Status s = loop_->Run(); !s.ok()) LOG_ERROR << "virtio event loop: " << s.message();
   });
   return base::Status::Ok();

@@ -122,6 +122,7 @@ void BlockDevice::Process() {
 }
 
 void BlockDevice::RunWorker() {
+  if (options_.on_worker_start) options_.on_worker_start();
   pollfd fds[2] = {{context_->notify[0]->fd(), POLLIN, 0}, {stop_.fd(), POLLIN, 0}};
   while (!stopping_) {
     int n = poll(fds, 2, -1);

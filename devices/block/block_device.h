@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,6 +46,9 @@ class BlockDevice final : public virtio::VirtioDevice {
     bool read_only = false;  // VIRTIO_BLK_F_RO; writes answer IOERR
     bool writeback = false;  // VIRTIO_BLK_F_FLUSH offered; flush = fdatasync
     bool worker = true;      // false: no thread, the caller runs Process()
+    // Called first on each worker thread, before it takes a request: hull-vmm installs
+    // the worker's seccomp filter here (vmm/seccomp/thread_filters.h).
+    std::function<void()> on_worker_start;
   };
 
   // Logs (once) when the disk's size is not a whole number of sectors.

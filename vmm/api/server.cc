@@ -16,6 +16,7 @@
 
 #include "base/logging.h"
 #include "base/unique_fd.h"
+#include "vmm/seccomp/thread_filters.h"
 
 namespace hull::vmm::api {
 namespace {
@@ -224,7 +225,10 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::Start(const std::string& pat
   impl->Accept();
   Impl* raw = impl.get();
   try {
-    impl->thread = std::thread([raw] { raw->io.run(); });
+    impl->thread = std::thread([raw] {
+      seccomp::EnterThread(seccomp::ThreadKind::kApi);  // before the first request
+      raw->io.run();
+    });
   } catch (const std::system_error& e) {
     unlink(path.c_str());
     return base::Status::Error(std::string("starting the API thread: ") + e.what());

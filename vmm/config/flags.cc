@@ -54,6 +54,9 @@ po::options_description VisibleOptions() {
       ("api-sock", po::value<std::string>()->value_name("PATH"),
        "serve the per-VM API (Firecracker's endpoints) on a Unix socket; without a kernel, "
        "wait for the configuration over the API and boot on InstanceStart")
+      ("no-seccomp", po::bool_switch(),
+       "run without hull-vmm's per-thread seccomp filters (debugging only: the VMM is then "
+       "not confined, and says so on stderr)")
       ("log-level", po::value<std::string>()->value_name("debug|info|warning|error"),
        "log verbosity (default: HULL_LOG, else warning)")
       ("version", po::bool_switch(), "print the version and exit")
@@ -311,6 +314,7 @@ Result<VmmCommandLine> ParseVmmFlags(int argc, const char* const* argv) {
     }
     out.log_level = parsed;
   }
+  if (vars["no-seccomp"].as<bool>()) out.seccomp = false;
   if (const std::string* api_sock = Find(vars, "api-sock")) {
     if (api_sock->empty()) return BadValue("api-sock", *api_sock, "give a socket path");
     out.api_sock = *api_sock;

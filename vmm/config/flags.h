@@ -18,6 +18,7 @@ struct VmmCommandLine {
   // API supplies one before InstanceStart).
   VmConfig config;
   std::string api_sock;  // --api-sock: serve the per-VM API on this Unix socket
+  bool seccomp = true;   // false with --no-seccomp (vmm/seccomp/thread_filters.h)
   bool help = false;     // --help: print help_text and exit; nothing else was parsed
   bool version = false;  // --version: print the version and exit
   // --log-level, else the config file's logger.level; none: leave the level as it is

@@ -66,6 +66,16 @@ TEST(VmmFlags, EntropyAddsTheRngDeviceAndIsInTheHelp) {
   EXPECT_NE(result->help_text.find("--entropy"), std::string::npos);
 }
 
+TEST(VmmFlags, SeccompIsOnUnlessNoSeccompIsGiven) {
+  base::Result<VmmCommandLine> on = Parse({"--kernel", "/k"});
+  ASSERT_TRUE(on.ok()) << on.status().message();
+  EXPECT_TRUE(on->seccomp);
+  base::Result<VmmCommandLine> off = Parse({"--kernel", "/k", "--no-seccomp"});
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  EXPECT_FALSE(off->seccomp);
+  EXPECT_NE(off->help_text.find("--no-seccomp"), std::string::npos);
+}
+
 TEST(VmmFlags, EachFlagSetsItsField) {
   base::Result<VmmCommandLine> result =
       Parse({"--kernel", "/k", "--initrd=/i", "--cmdline", "console=ttyS0 quiet", "--vcpus",

@@ -12,6 +12,7 @@
 #include "base/hex.h"
 #include "base/logging.h"
 #include "base/unique_fd.h"
+#include "vmm/seccomp/thread_filters.h"
 
 namespace hull::vmm::cpu {
 namespace {
@@ -72,6 +73,7 @@ base::Status VcpuThread::Start() {
         started = true;
       }
       started_cv.notify_one();
+      seccomp::EnterThread(seccomp::ThreadKind::kVcpu);  // before the first KVM_RUN
       Loop();
     });
   } catch (const std::system_error& e) {
