@@ -70,13 +70,18 @@ json InspectJson(const ContainerRecord& r) {
              {"StartedAt", r.started_at}, {"FinishedAt", r.finished_at}};
   json config = r.config;
   config["Image"] = r.image;
+  json host = r.host_config;
+  if (!host.contains("LogConfig") || !host["LogConfig"].is_object() ||
+      host["LogConfig"].value("Type", "").empty()) {
+    host["LogConfig"] = {{"Type", "json-file"}, {"Config", json::object()}};
+  }
   for (const char* key : {"Tty", "OpenStdin", "AttachStdin", "AttachStdout", "AttachStderr"}) {
     if (!config.contains(key)) config[key] = false;
   }
   return json{{"Id", r.id}, {"Created", r.created}, {"Path", argv.empty() ? "" : argv[0]},
               {"Args", args}, {"State", state}, {"Image", r.image_id}, {"Name", "/" + r.name},
               {"RestartCount", 0}, {"Driver", "overlay"}, {"Platform", "linux"},
-              {"LogPath", r.log_path}, {"HostConfig", r.host_config}, {"Config", config},
+              {"LogPath", r.log_path}, {"HostConfig", host}, {"Config", config},
               {"Mounts", json::array()},
               {"NetworkSettings", {{"Networks", json::object()}, {"Ports", json::object()}}},
               {"HullRuntime", r.runtime}};
