@@ -20,6 +20,7 @@ uint64_t GetLe(std::string_view in, size_t offset, int bytes) {
 int FixedSize(FrameType type) {
   switch (type) {
     case FrameType::kStdinClose: return 0;
+    case FrameType::kExitAck: return 0;
     case FrameType::kSignal: return 4;
     case FrameType::kResize: return 4;
     case FrameType::kReady: return 16;
@@ -29,7 +30,7 @@ int FixedSize(FrameType type) {
 }
 
 bool Allowed(uint8_t type, Direction direction) {
-  if (direction == Direction::kToGuest) return type >= 0x01 && type <= 0x04;
+  if (direction == Direction::kToGuest) return type >= 0x01 && type <= 0x05;
   return type >= 0x81 && type <= 0x85;
 }
 

@@ -25,6 +25,7 @@ enum class FrameType : uint8_t {
   kStdinClose = 0x02,  // no payload: close the process's stdin
   kSignal = 0x03,      // u32: send this signal to the process
   kResize = 0x04,      // u16 rows, u16 cols: the terminal's size (with a tty)
+  kExitAck = 0x05,     // no payload: the host has the exit report; the guest may reset
   // guest → host
   kReady = 0x81,   // u64 ns since guest boot when hull-init started, u64 when it exec'd
   kStdout = 0x82,  // bytes the process wrote to stdout

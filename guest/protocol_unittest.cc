@@ -74,6 +74,12 @@ TEST(FrameDecoder, RejectsNonzeroReservedBytesAndWrongFixedSizes) {
   FrameDecoder c(Direction::kToGuest);
   c.Feed(Header(0x02, 1) + "x");
   EXPECT_FALSE(c.Next().ok());
+  FrameDecoder ack(Direction::kToGuest);
+  ack.Feed(EncodeFrame(FrameType::kExitAck) + Header(0x05, 1) + "x");
+  auto first = ack.Next();
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ((*first)->type, FrameType::kExitAck);
+  EXPECT_FALSE(ack.Next().ok());
 }
 
 TEST(FrameDecoder, WaitsForIncompleteFrames) {

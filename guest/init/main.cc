@@ -5,6 +5,7 @@
 // Single-threaded; statically linked.
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -103,7 +104,33 @@ class Host {
   [[noreturn]] void Fail(const std::string& message, int exit_code) {
     Log(message);
     Send(EncodeFrame(FrameType::kError, message));
-    Send(EncodeExit({.code = exit_code}));
+    SendExitAndPowerOff({.code = exit_code});
+  }
+  // A virtio-serial write returns once the buffer is queued, not once the host took it:
+  // resetting at once could lose the last frames. Wait for the host's EXIT_ACK (or its
+  // end, or 10 s), then reset.
+  [[noreturn]] void SendExitAndPowerOff(const ExitReport& report) {
+    Send(EncodeExit(report));
+    FrameDecoder decoder(Direction::kToGuest);
+    char buf[4096];
+    for (int waited_ms = 0; waited_ms < 10000; waited_ms += 100) {
+      pollfd p{fd_.get(), POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = read(fd_.get(), buf, sizeof(buf));
+      if (n <= 0) break;
+      decoder.Feed(std::string_view(buf, static_cast<size_t>(n)));
+      bool done = false;
+      while (true) {
+        auto next = decoder.Next();
+        if (!next.ok()) {
+          done = true;
+          break;
+        }
+        if (!*next) break;
+        if ((*next)->type == FrameType::kExitAck) done = true;
+      }
+      if (done) break;
+    }
     PowerOff();
   }
 
@@ -162,8 +189,7 @@ class Host {
   } else {
     report.code = WEXITSTATUS(*status);
   }
-  host.Send(EncodeExit(report));
-  PowerOff();
+  host.SendExitAndPowerOff(report);
 }
 
 }  // namespace

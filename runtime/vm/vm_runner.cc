@@ -86,6 +86,8 @@ struct Session {
         outcome.oom = e.oom;
         outcome.exit_code = e.signaled ? 128 + e.code : e.code;
         outcome.error = pending_error;
+        // The guest resets once it knows the report arrived (guest/PROTOCOL.md).
+        (void)SendToGuest(guest::EncodeFrame(guest::FrameType::kExitAck));
         return base::Status::Ok();
       }
       default:
