@@ -6,6 +6,9 @@
 
 namespace hull::cli {
 
+int RunVersion(const std::vector<std::string>& args);  // version.cc
+int RunInfo(const std::vector<std::string>& args);     // info.cc
+
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"pull", "Download an image from a registry", &RunPull},
@@ -14,6 +17,8 @@ const std::vector<Command>& Commands() {
       {"run", "Run a command in a new container (--runtime ns)", &RunRun},
       {"images", "List images", &RunImages},
       {"rmi", "Remove an image", &RunRmi},
+      {"version", "Show the client's and hulld's versions (or direct mode)", &RunVersion},
+      {"info", "Say whether hull talks to hulld or works directly, and what is there", &RunInfo},
       {"image ls", "List images", &RunImages},
       {"image pull", "Download an image from a registry", &RunPull},
       {"image load", "Load images from an OCI layout or a docker-archive", &RunLoad},
