@@ -82,7 +82,7 @@ base::Result<BpfProgram> Compile(const Policy& policy) {
   return Export(ctx.get());
 }
 
-base::Status Install(const BpfProgram& program) {
+base::Status Install(std::span<const sock_filter> program) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return base::Status::Errno("PR_SET_NO_NEW_PRIVS");
   sock_fprog prog{static_cast<unsigned short>(program.size()),
                   const_cast<sock_filter*>(program.data())};

@@ -1,12 +1,13 @@
 // Turns a seccomp Policy (policy.h) into a classic-BPF program with libseccomp, and
-// installs such a program on the calling thread. Compiling allocates and may probe the
-// kernel, so main() compiles every program before any thread starts; installing is two
-// system calls (no_new_privs, then seccomp) that a thread makes before it runs
-// guest-facing code.
+// installs such a program on the calling thread. Compiling happens at build time
+// (generate_programs.cc → programs.h), so hull-vmm spends no start-up time on it;
+// installing is two system calls (no_new_privs, then seccomp) that a thread makes
+// before it runs guest-facing code.
 #pragma once
 
 #include <linux/filter.h>
 
+#include <span>
 #include <vector>
 
 #include "base/status.h"
@@ -22,6 +23,6 @@ using BpfProgram = std::vector<sock_filter>;
 
 // Sets no_new_privs and adds `program` to the calling thread's filters. Filters only
 // ever narrow: the thread keeps any filter it inherited.
-[[nodiscard]] base::Status Install(const BpfProgram& program);
+[[nodiscard]] base::Status Install(std::span<const sock_filter> program);
 
 }  // namespace hull::vmm::seccomp

@@ -20,6 +20,7 @@
 
 #include "vmm/seccomp/bpf.h"
 #include "vmm/seccomp/policy.h"
+#include "vmm/seccomp/programs.h"
 
 namespace hull::vmm::seccomp {
 namespace {
@@ -58,6 +59,20 @@ TEST(SeccompPolicy, EveryKindCompilesAndHasAName) {
     EXPECT_EQ(ParseThreadKind(ThreadKindName(kind)), kind);
   }
   EXPECT_FALSE(ParseThreadKind("main").has_value());
+}
+
+TEST(SeccompPolicy, PrebuiltProgramsAreTheCompiledPolicies) {
+  for (ThreadKind kind : kAllThreadKinds) {
+    BpfProgram compiled = Program(kind);
+    std::span<const sock_filter> prebuilt = PrebuiltProgram(kind);
+    ASSERT_EQ(prebuilt.size(), compiled.size()) << ThreadKindName(kind);
+    for (size_t i = 0; i < compiled.size(); ++i) {
+      EXPECT_EQ(prebuilt[i].code, compiled[i].code) << ThreadKindName(kind) << " " << i;
+      EXPECT_EQ(prebuilt[i].jt, compiled[i].jt) << ThreadKindName(kind) << " " << i;
+      EXPECT_EQ(prebuilt[i].jf, compiled[i].jf) << ThreadKindName(kind) << " " << i;
+      EXPECT_EQ(prebuilt[i].k, compiled[i].k) << ThreadKindName(kind) << " " << i;
+    }
+  }
 }
 
 TEST(SeccompPolicy, KvmIoctlNumbersAreLinuxs) {

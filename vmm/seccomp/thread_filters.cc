@@ -12,6 +12,7 @@
 #include "base/logging.h"
 #include "base/unique_fd.h"
 #include "vmm/seccomp/bpf.h"
+#include "vmm/seccomp/programs.h"
 
 namespace hull::vmm::seccomp {
 namespace {
@@ -23,7 +24,6 @@ constexpr int kExitStatusVmmError = 250;  // docs/hull-vmm.md
 struct State {
   bool prepared = false;
   bool enabled = false;
-  std::array<BpfProgram, std::size(kAllThreadKinds)> programs;
   std::optional<ThreadKind> forbidden_call_in;  // the test hook
 };
 State g_state;
@@ -51,14 +51,6 @@ base::Status Prepare(bool enabled) {
   if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0) {
     return base::Status::Errno("this kernel has no seccomp (run with --no-seccomp to debug)");
   }
-  for (ThreadKind kind : kAllThreadKinds) {
-    base::Result<BpfProgram> program = Compile(PolicyFor(kind));
-    if (!program.ok()) {
-      return program.status().WithContext(std::string("seccomp filter for ") +
-                                          ThreadKindName(kind) + " threads");
-    }
-    g_state.programs[static_cast<size_t>(kind)] = std::move(*program);
-  }
   g_state.prepared = true;
   return base::Status::Ok();
 }
@@ -66,7 +58,7 @@ base::Status Prepare(bool enabled) {
 void EnterThread(ThreadKind kind) {
   if (!g_state.prepared) return;
   if (g_state.enabled) {
-    if (base::Status s = Install(g_state.programs[static_cast<size_t>(kind)]); !s.ok()) {
+    if (base::Status s = Install(PrebuiltProgram(kind)); !s.ok()) {
       LOG_ERROR << "cannot confine the " << ThreadKindName(kind) << " thread: " << s.message();
       _exit(kExitStatusVmmError);
     }

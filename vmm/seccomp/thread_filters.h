@@ -1,10 +1,12 @@
-// hull-vmm's per-thread seccomp filters: main() compiles one program per thread kind
-// (policy.h) before any thread starts, and each thread installs its own with
-// EnterThread before it runs guest-facing code. Unprepared (tests that build a Machine
+// hull-vmm's per-thread seccomp filters: one BPF program per thread kind, compiled
+// from policy.h at build time (programs.h); main() calls Prepare before any thread
+// starts, and each thread installs its own with EnterThread before it runs
+// guest-facing code. Unprepared (tests that build a Machine
 // in-process) or disabled (--no-seccomp), EnterThread installs nothing.
 //
 // The order, which matters because a thread inherits its creator's filter:
-//   1. main(): Prepare, before any thread starts. The main thread itself stays
+//   1. main(): Prepare (reads the test hook, checks the kernel has seccomp), before any
+//      thread starts. The main thread itself stays
 //      unfiltered: it builds the VM (opens files, creates the VM and vCPUs) and, once
 //      the VM runs, only waits for signals, the end and stdin, and tears down.
 //   2. API thread (--api-sock), started by main before the VM exists: EnterThread(kApi)
@@ -30,8 +32,8 @@
 namespace hull::vmm::seccomp {
 
 // main(), once, before any other thread exists. enabled = false (--no-seccomp) prints
-// a warning on stderr that the VMM runs unconfined. Fails when a program does not
-// compile or the kernel has no seccomp filters.
+// a warning on stderr that the VMM runs unconfined. Fails when the kernel has no
+// seccomp filters.
 [[nodiscard]] base::Status Prepare(bool enabled);
 
 // Installs the filter of `kind` on the calling thread (see the order above). A filter
