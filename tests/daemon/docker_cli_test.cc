@@ -138,5 +138,24 @@ TEST_F(DockerCli, PullsFromALocalRegistryThenListsInspectsRunsAndRemoves) {
   EXPECT_NE(bad.exit_status, 0);
 }
 
+TEST_F(DockerCli, LoadsADockerSaveArchive) {
+  std::string missing = hull::rootfs::testing::MissingTools({"skopeo"});
+  if (!missing.empty()) GTEST_SKIP() << missing;
+  hull::rootfs::testing::ImageSpec spec;
+  spec.layers = {hull::rootfs::testing::BusyboxLayer()};
+  spec.config_json = R"({"Cmd":["echo","loaded"]})";
+  hull::rootfs::testing::WriteOciLayout(dir_ + "/oci", "app", {spec});
+  auto copy = hull::rootfs::testing::RunTool(
+      {"skopeo", "copy", "oci:" + dir_ + "/oci:app", "docker-archive:" + dir_ + "/app.tar:tests/loaded:v1"});
+  ASSERT_EQ(copy.exit_status, 0) << copy.err;
+  auto load = Docker({"load", "-i", dir_ + "/app.tar"});
+  ASSERT_EQ(load.exit_status, 0) << load.err;
+  EXPECT_EQ(load.out, "Loaded image: tests/loaded:v1\n");
+  auto run = Docker({"run", "--rm", "tests/loaded:v1"});
+  EXPECT_EQ(run.out, "loaded\n") << run.err;
+  auto bad = Docker({"load", "-i", "/etc/hostname"});
+  EXPECT_NE(bad.exit_status, 0);
+}
+
 }  // namespace
 }  // namespace hull::daemon_testing
