@@ -92,8 +92,15 @@ class Connection : public ResponseWriter {
       }
       auto head_target = head.get().target();
       bool load = IsLoadTarget(std::string_view(head_target.data(), head_target.size()));
+      uint64_t limit = load ? kMaxLoadBodyBytes : kMaxBodyBytes;
+      // Beast checks a Content-Length against the limit in force when the header ends,
+      // which was the largest one; check the route's own here.
+      if (head.content_length() && *head.content_length() > limit) {
+        SendError(*this, 413, "request body too large");
+        return;
+      }
       http::request_parser<http::string_body> parser(std::move(head));
-      parser.body_limit(load ? kMaxLoadBodyBytes : kMaxBodyBytes);
+      parser.body_limit(limit);
       http::read(socket_, buffer_, parser, ec);
       if (ec == http::error::body_limit) {
         SendError(*this, 413, "request body too large");

@@ -154,5 +154,18 @@ TEST_F(HulldApi, ContainersOutliveAKilledHulldAndAreFoundAgain) {
   EXPECT_EQ(logs.body, std::string("\x01\0\0\0\0\0\0\x03up\n", 11));
 }
 
+TEST_F(HulldApi, HugeBodiesAre413AndTraversalInNamesFindsNothing) {
+  std::string big(5 << 20, ' ');
+  std::ofstream(dir_ + "/big.json") << "{" << big << "}";
+  auto r = Http("POST", "/containers/create", "", {"--unix-socket", socket_, "-H", "Content-Type: application/json",
+                                                   "--data-binary", "@" + dir_ + "/big.json"});
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(Message(r), "request body too large");
+  EXPECT_EQ(Http("GET", "/_ping").status, 200);  // still serving
+  EXPECT_EQ(Http("GET", "/images/..%2F..%2Fetc%2Fpasswd/json").status, 404);
+  EXPECT_EQ(Http("GET", "/containers/..%2F..%2Fetc/json").status, 404);
+  EXPECT_EQ(Http("DELETE", "/containers/..").status, 404);
+}
+
 }  // namespace
 }  // namespace hull::daemon_testing
