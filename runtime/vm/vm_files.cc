@@ -136,6 +136,12 @@ std::string VmmLogTail(const std::string& path) {
 
 std::string DescribeWaitStatus(int status) {
   if (WIFEXITED(status)) return "VMM exit status " + std::to_string(WEXITSTATUS(status));
+  // hull-vmm's seccomp filters kill the whole VMM with SIGSYS when any of its threads
+  // makes a system call outside its allowlist: a security stop, not a crash.
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+    return "security stop: hull-vmm made a system call outside its seccomp allowlist and was "
+           "killed (SIGSYS, status 159)";
+  }
   if (WIFSIGNALED(status)) return "VMM killed by signal " + std::to_string(WTERMSIG(status));
   return "VMM wait status " + std::to_string(status);
 }

@@ -2,7 +2,10 @@
 // backend decision, and RunVm's refusals of bad input (nothing left behind).
 #include <archive.h>
 #include <archive_entry.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -113,6 +116,22 @@ TEST(VmmCommand, HullVmmAcceptsTheConfigHullWrites) {
   EXPECT_EQ(out->find("drive"), std::string::npos) << *out;
   EXPECT_EQ(out->find("vsock"), std::string::npos) << *out;
   std::cout << "hull-vmm with hull's config: " << *out;
+}
+
+TEST(VmFiles, ASeccompKillOfTheVmmIsReportedAsASecurityStop) {
+  int killed_by_sigsys = 0;
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    signal(SIGSYS, SIG_DFL);
+    raise(SIGSYS);
+    _exit(0);
+  }
+  ASSERT_EQ(waitpid(child, &killed_by_sigsys, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(killed_by_sigsys));
+  EXPECT_NE(DescribeWaitStatus(killed_by_sigsys).find("security stop"), std::string::npos);
+  EXPECT_EQ(DescribeWaitStatus(9), "VMM killed by signal 9");
+  EXPECT_EQ(DescribeWaitStatus(3 << 8), "VMM exit status 3");
 }
 
 TEST(Backend, HardwareSpeedPicksHullElseQemu) {
