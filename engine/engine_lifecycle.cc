@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/logging.h"
+#include "base/unique_fd.h"
 #include "engine/engine.h"
 #include "engine/images.h"
 #include "engine/monitor.h"
@@ -137,6 +138,11 @@ Outcome Engine::Create(const CreateRequest& request, std::string* id_out) {
   std::error_code ec;
   std::filesystem::create_directories(ContainerDir(r.id), ec);
   if (ec) return Outcome(ErrorKind::kInternal, "creating " + ContainerDir(r.id) + ": " + ec.message());
+  // The log exists from creation, so an attach made before start (docker run) holds it
+  // open and reads everything even when AutoRemove unlinks it right after a quick exit.
+  if (auto log = base::OpenFile(r.log_path, O_WRONLY | O_CREAT | O_APPEND, 0640); !log.ok()) {
+    return Outcome::Internal(log.status());
+  }
   if (Status s = SaveLocked(r); !s.ok()) return Outcome::Internal(s);
   records_[r.id] = r;
   *id_out = r.id;
