@@ -1,9 +1,10 @@
 #include "engine/container_record.h"
 
-#include <sys/random.h>
 #include <time.h>
 
 #include <cstdio>
+
+#include "runtime/namespace/container.h"
 
 namespace hull::engine {
 
@@ -82,21 +83,7 @@ std::string NowRfc3339Nano() {
   return buf;
 }
 
-std::string NewId() {
-  unsigned char bytes[32];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static const char kDigits[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id += kDigits[b >> 4];
-    id += kDigits[b & 15];
-  }
-  return id;
-}
+std::string NewId() { return runtime::ns::NewContainerId(); }
 
 bool ValidName(const std::string& name) {
   if (name.size() < 2 || name.size() > 128) return false;
