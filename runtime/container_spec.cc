@@ -86,4 +86,25 @@ Result<int64_t> ParseMemorySize(const std::string& text) {
   return static_cast<int64_t>(std::llround(value * mult));
 }
 
+Result<VolumeSpec> ParseVolume(const std::string& text) {
+  VolumeSpec v;
+  size_t first = text.find(':');
+  if (first == std::string::npos)
+    return Status::Error("invalid volume '" + text + "': want HOST:CONTAINER[:ro]");
+  v.host = text.substr(0, first);
+  std::string rest = text.substr(first + 1);
+  if (size_t second = rest.find(':'); second != std::string::npos) {
+    std::string mode = rest.substr(second + 1);
+    rest.resize(second);
+    if (mode == "ro") v.read_only = true;
+    else if (mode != "rw") return Status::Error("invalid volume mode '" + mode + "': ro or rw");
+  }
+  v.container = rest;
+  if (v.host.empty() || v.host[0] != '/')
+    return Status::Error("invalid volume '" + text + "': the host path must be absolute");
+  if (v.container.empty() || v.container[0] != '/')
+    return Status::Error("invalid volume '" + text + "': the container path must be absolute");
+  return v;
+}
+
 }  // namespace hull::runtime

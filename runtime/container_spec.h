@@ -16,6 +16,31 @@ namespace hull::runtime {
 
 enum class NetworkMode { kNone, kHost };
 
+// -v HOST:CONTAINER[:ro]. Runtime ns: `host` is a directory or file, bind-mounted.
+// Runtime vm (docs/vm-runtime.md): with qemu a directory, shared by virtio-9p; with hull-vmm
+// (no 9p device) an ext4 image file, attached as an extra virtio-blk drive.
+struct VolumeSpec {
+  std::string host;       // absolute host path
+  std::string container;  // absolute path inside the container
+  bool read_only = false;
+};
+
+// "HOST:CONTAINER[:ro|:rw]" → VolumeSpec; error for a relative path or an unknown mode.
+base::Result<VolumeSpec> ParseVolume(const std::string& text);
+
+// A micro-VM's network interface on a host tap that whoever owns the host side made
+// (hulld's engine/network: tap on its bridge, address from its IPAM; a test: a tap in
+// its own network namespace). Runtime vm attaches the tap to the VMM as the guest's
+// virtio-net eth0 and hull-init configures the guest with the rest. Plain data.
+struct TapInterface {
+  std::string tap;                       // an existing tap device, e.g. "hulltap3"
+  std::string mac;                       // guest MAC "02:xx:..."; "" → derived from `address`
+  std::string address;                   // guest IPv4 with prefix: "172.18.0.2/16"
+  std::string gateway;                   // "" → no default route
+  std::vector<std::string> dns;          // nameservers for the guest's /etc/resolv.conf
+  std::vector<std::string> extra_hosts;  // "name:address" lines for the guest's /etc/hosts
+};
+
 struct ContainerSpec {
   std::string runtime = "ns";           // --runtime: "ns" or "vm"
   std::string image;                    // IMAGE as the user wrote it
@@ -32,7 +57,9 @@ struct ContainerSpec {
   bool interactive = false;             // -i: keep stdin
   bool tty = false;                     // -t: a pseudo-terminal
   bool remove = false;                  // --rm
-  NetworkMode network = NetworkMode::kNone;  // --network none|host
+  NetworkMode network = NetworkMode::kNone;  // --network none|host (host: ns only)
+  std::optional<TapInterface> vm_interface;   // runtime vm: its NIC (absent: none)
+  std::vector<VolumeSpec> volumes;            // -v
   std::vector<std::string> cap_add, cap_drop;
   bool privileged = false;
   bool seccomp_unconfined = false;      // --security-opt seccomp=unconfined

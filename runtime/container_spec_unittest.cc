@@ -54,5 +54,19 @@ TEST(ParseMemorySize, DockerUnits) {
   EXPECT_FALSE(ParseMemorySize("").ok());
 }
 
+TEST(ParseVolume, HostContainerAndMode) {
+  auto v = ParseVolume("/srv/data:/data");
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  EXPECT_EQ(v->host, "/srv/data");
+  EXPECT_EQ(v->container, "/data");
+  EXPECT_FALSE(v->read_only);
+  auto ro = ParseVolume("/srv/disk.ext4:/data:ro");
+  ASSERT_TRUE(ro.ok());
+  EXPECT_TRUE(ro->read_only);
+  EXPECT_FALSE(ParseVolume("/srv:/data:rw")->read_only);
+  for (const char* bad : {"/srv", "srv:/data", "/srv:data", "/srv:/data:rx", ":/data", "/srv:"})
+    EXPECT_FALSE(ParseVolume(bad).ok()) << bad;
+}
+
 }  // namespace
 }  // namespace hull::runtime
