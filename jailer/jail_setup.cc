@@ -1,0 +1,202 @@
+#include "jailer/jail_setup.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "base/unique_fd.h"
+
+namespace hull::jailer {
+namespace {
+
+using base::Status;
+
+Status Mount(const std::string& source, const std::string& target, const char* type,
+             unsigned long flags, const char* data = nullptr) {
+  if (::mount(source.empty() ? nullptr : source.c_str(), target.c_str(), type, flags, data) != 0) {
+    return Status::Errno("mount " + (source.empty() ? std::string(type ? type : "") : source) +
+                         " on " + target);
+  }
+  return Status::Ok();
+}
+
+// mkdir -p of `path` below `root` (both absolute), 0755, owned by root.
+Status MakeDirs(const std::string& root, const std::string& path) {
+  for (size_t pos = 1; pos <= path.size();) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string::npos) slash = path.size();
+    std::string dir = root + path.substr(0, slash);
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::Errno("mkdir " + dir);
+    pos = slash + 1;
+  }
+  return Status::Ok();
+}
+
+// An empty file or directory at `target`, shaped like `source`, to mount on.
+Status MakeMountPoint(const std::string& source, const std::string& target) {
+  struct stat st {};
+  if (::stat(source.c_str(), &st) != 0) return Status::Errno("--bind " + source);
+  if (S_ISDIR(st.st_mode)) {
+    if (::mkdir(target.c_str(), 0755) != 0 && errno != EEXIST) return Status::Errno("mkdir " + target);
+    return Status::Ok();
+  }
+  int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+  if (fd < 0) return Status::Errno("creating mount point " + target);
+  base::UniqueFd owned(fd);
+  return Status::Ok();
+}
+
+// `source` (a host path) at `path` inside the jail, nosuid and nodev, read-only if asked.
+Status BindInto(const std::string& root, const std::string& source, const std::string& path,
+                bool read_only, bool exec) {
+  size_t slash = path.rfind('/');
+  if (slash > 0) RETURN_IF_ERROR(MakeDirs(root, path.substr(0, slash)));
+  std::string target = root + path;
+  RETURN_IF_ERROR(MakeMountPoint(source, target));
+  RETURN_IF_ERROR(Mount(source, target, nullptr, MS_BIND));
+  unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV;
+  if (read_only) flags |= MS_RDONLY;
+  if (!exec) flags |= MS_NOEXEC;
+  return Mount("", target, nullptr, flags);
+}
+
+Status MakeDevice(const std::string& root, const char* path, unsigned major, unsigned minor,
+                  const JailerArgs& args) {
+  std::string node = root + path;
+  if (::mknod(node.c_str(), S_IFCHR | 0600, makedev(major, minor)) != 0) {
+    return Status::Errno("mknod " + node);
+  }
+  if (::chown(node.c_str(), args.uid, args.gid) != 0) return Status::Errno("chown " + node);
+  return Status::Ok();
+}
+
+// The jail's "/": a small tmpfs with the devices, the binary, the binds and /proc, made
+// read-only once filled, so the VMM can write only where a --bind (without :ro) lets it.
+Status BuildRoot(const JailerArgs& args, const JailPaths& paths) {
+  const std::string& root = paths.root;
+  RETURN_IF_ERROR(Mount("tmpfs", root, "tmpfs", MS_NOSUID, "mode=0755,size=1m,nr_inodes=4096"));
+  RETURN_IF_ERROR(MakeDirs(root, "/dev/net"));
+  RETURN_IF_ERROR(MakeDevice(root, "/dev/kvm", 10, 232, args));     // misc KVM_MINOR
+  RETURN_IF_ERROR(MakeDevice(root, "/dev/net/tun", 10, 200, args));  // misc TUN_MINOR
+  // The binary is bound read-only (the same inode: no copy to make per VM, and nothing
+  // in the jail can write it).
+  RETURN_IF_ERROR(BindInto(root, args.exec_file, "/" + paths.exec_name, true, true));
+  for (const BindMount& bind : args.binds) {
+    RETURN_IF_ERROR(BindInto(root, bind.path, bind.path, bind.read_only, false));
+  }
+  // This PID namespace's own /proc: the VMM sees itself and nothing of the host.
+  RETURN_IF_ERROR(MakeDirs(root, "/proc"));
+  RETURN_IF_ERROR(Mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  return Mount("", root, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID);
+}
+
+// pivot_root into the jail and detach the old root. The initial ramfs cannot be
+// pivoted (EINVAL: a system that runs from its initramfs, like the nested test VM), so
+// there the jail is moved over "/" and chroot'ed into, as switch_root does; without
+// capabilities and open directories the VMM cannot climb out of either.
+Status SwitchRoot(const std::string& root) {
+  if (::chdir(root.c_str()) != 0) return Status::Errno("chdir " + root);
+  if (::syscall(SYS_pivot_root, ".", ".") == 0) {
+    if (::umount2(".", MNT_DETACH) != 0) return Status::Errno("detaching the old root");
+  } else if (errno == EINVAL) {
+    RETURN_IF_ERROR(Mount(root, "/", nullptr, MS_MOVE));
+    if (::chroot(".") != 0) return Status::Errno("chroot " + root);
+  } else {
+    return Status::Errno("pivot_root " + root);
+  }
+  if (::chdir("/") != 0) return Status::Errno("chdir / in the jail");
+  return Status::Ok();
+}
+
+Status SetLimit(int resource, uint64_t value, const char* name) {
+  rlimit limit{value, value};
+  if (::setrlimit(resource, &limit) != 0) return Status::Errno(std::string("setrlimit ") + name);
+  return Status::Ok();
+}
+
+// Ends with uid/gid, no supplementary groups, an empty bounding set and (as setresuid
+// away from 0 clears them) no permitted, effective or ambient capabilities.
+Status DropPrivileges(const JailerArgs& args) {
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Status::Errno("no_new_privs");
+  for (int cap = 0; cap <= 63; ++cap) {
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+      return Status::Errno("dropping capability " + std::to_string(cap) + " from the bounding set");
+    }
+  }
+  if (::setgroups(0, nullptr) != 0) return Status::Errno("setgroups");
+  if (::setresgid(args.gid, args.gid, args.gid) != 0) return Status::Errno("setresgid");
+  if (::setresuid(args.uid, args.uid, args.uid) != 0) return Status::Errno("setresuid");
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return Status::Errno("capget");
+  for (const auto& d : data) {
+    if (d.effective || d.permitted || d.inheritable) {
+      return Status::Error("capabilities left after dropping to uid " + std::to_string(args.uid));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ResetSignals() {
+  sigset_t none;
+  sigemptyset(&none);
+  if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) return Status::Errno("sigprocmask");
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // errors for KILL/STOP
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<std::string> CleanEnvironment(const char* const* environ) {
+  std::vector<std::string> out;
+  for (const char* const* e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view var = *e;
+    if (var.starts_with("HULL_LOG=") || var.starts_with("HULL_VMM_")) out.emplace_back(var);
+  }
+  return out;
+}
+
+Status EnterJailAndExec(const JailerArgs& args, const JailPaths& paths) {
+  RETURN_IF_ERROR(ResetSignals());
+  if (::unshare(CLONE_NEWNS) != 0) return Status::Errno("new mount namespace");
+  // Nothing mounted here propagates back to the host, and nothing of the host's later
+  // mounts reaches the jail.
+  RETURN_IF_ERROR(Mount("", "/", nullptr, MS_REC | MS_PRIVATE));
+  if (!args.netns.empty()) {
+    auto ns = base::OpenFile(args.netns, O_RDONLY | O_CLOEXEC);
+    if (!ns.ok()) return ns.status().WithContext("--netns");
+    if (::setns(ns->get(), CLONE_NEWNET) != 0) return Status::Errno("joining --netns " + args.netns);
+  }
+  RETURN_IF_ERROR(BuildRoot(args, paths));
+  RETURN_IF_ERROR(SwitchRoot(paths.root));
+  RETURN_IF_ERROR(SetLimit(RLIMIT_NOFILE, args.rlimit_nofile, "no-file"));
+  if (args.rlimit_fsize) RETURN_IF_ERROR(SetLimit(RLIMIT_FSIZE, *args.rlimit_fsize, "fsize"));
+  RETURN_IF_ERROR(DropPrivileges(args));
+
+  std::vector<std::string> argv_text = {paths.exec_name};
+  argv_text.insert(argv_text.end(), args.vmm_args.begin(), args.vmm_args.end());
+  std::vector<std::string> env_text = CleanEnvironment(environ);
+  std::vector<char*> argv, envp;
+  for (std::string& a : argv_text) argv.push_back(a.data());
+  for (std::string& e : env_text) envp.push_back(e.data());
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+  // Every inherited fd beyond stdio closes at exec; the error pipe to the supervisor
+  // stays open until then, so a failing execve can still be reported.
+  if (::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0) return Status::Errno("close_range");
+  std::string exec_path = "/" + paths.exec_name;
+  ::execve(exec_path.c_str(), argv.data(), envp.data());
+  return Status::Errno("exec " + exec_path + " in the jail");
+}
+
+}  // namespace hull::jailer

@@ -1,0 +1,28 @@
+// The inside of a jail: what hull-jailer's child process does between fork and exec —
+// its own mount namespace with a fresh tmpfs as the VMM's root (only /dev/kvm,
+// /dev/net/tun, the VMM binary, the bound files and a /proc of its PID namespace in
+// it), pivot_root into it, the VM's network namespace, resource limits, every fd
+// beyond 0-2 closed, a clean environment, and no privileges left (uid/gid, no
+// capabilities, no_new_privs) — then exec of the VMM. Called only in that child
+// (jailer/supervisor.cc), which is PID 1 of a new PID namespace; nothing here returns
+// on success.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "jailer/jailer_args.h"
+
+namespace hull::jailer {
+
+// Builds the jail at paths.root and execs the VMM in it. Returns only on failure; the
+// caller reports the error and exits. Because the tmpfs and every mount live only in
+// this process's mount namespace, they vanish with it: on the host, paths.root stays
+// an empty directory.
+base::Status EnterJailAndExec(const JailerArgs& args, const JailPaths& paths);
+
+// The environment the VMM gets from `environ`: HULL_LOG and HULL_VMM_* only.
+std::vector<std::string> CleanEnvironment(const char* const* environ);
+
+}  // namespace hull::jailer

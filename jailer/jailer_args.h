@@ -1,0 +1,65 @@
+// hull-jailer's command line: what one jail is made of (the VM's id, the VMM binary,
+// the uid/gid it runs as, the files bound into it, its cgroup limits and resource
+// limits), parsed and checked before anything on the host is touched. Pure functions,
+// called once by jailer/main.cc; unit-tested in jailer_args_unittest.cc. The flags
+// follow Firecracker's jailer (docs/jailer.md there) where it has the same thing.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "runtime/namespace/cgroups.h"
+
+namespace hull::jailer {
+
+// A host file or directory made visible at the same absolute path inside the jail.
+struct BindMount {
+  std::string path;
+  bool read_only = false;
+};
+
+struct JailerArgs {
+  std::string id;         // [A-Za-z0-9-]{1,64}, as Firecracker's
+  std::string exec_file;  // absolute; copied into the jail as /<basename>
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string chroot_base = "/run/hull/jailer";
+  std::string cgroup_root = "/sys/fs/cgroup";
+  std::string netns;  // a network namespace file (/var/run/netns/NAME); empty: the caller's
+  runtime::ns::CgroupLimits cgroup;  // from --cgroup KEY=VALUE
+  bool has_cgroup = false;           // any --cgroup given: the VMM gets its own cgroup
+  std::optional<uint64_t> rlimit_fsize;
+  uint64_t rlimit_nofile = 2048;  // Firecracker's default
+  std::vector<BindMount> binds;
+  bool daemonize = false;
+  bool cleanup = false;  // --cleanup: remove what a killed jailer left for --id, then exit
+  std::vector<std::string> vmm_args;  // after "--"
+};
+
+// argv as main() gets it. Errors name the flag and what is wrong with its value.
+base::Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv);
+
+std::string JailerUsage();
+
+// Checks used by the parser, exposed for the unit tests.
+base::Status CheckId(std::string_view id);
+// Absolute, no "." or ".." components, no empty components but a trailing '/'.
+base::Status CheckAbsolutePath(std::string_view what, std::string_view path);
+
+// Where a jail lives: <chroot_base>/<exec basename>/<id>, its root one level below.
+struct JailPaths {
+  std::string dir;        // removed as a whole when the jail ends
+  std::string root;       // dir + "/root": the VMM's "/"
+  std::string exec_name;  // basename of exec_file: the VMM is /<exec_name> in the jail
+  std::string pid_file;   // dir + "/<exec_name>.pid": the VMM's host pid (outside root)
+  std::string cgroup_name;  // "hull-jailer/<id>"
+};
+JailPaths PathsFor(const JailerArgs& args);
+
+}  // namespace hull::jailer

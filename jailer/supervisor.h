@@ -1,0 +1,29 @@
+// hull-jailer's host side: makes the jail's directory and cgroup, starts the VMM as
+// PID 1 of a new PID namespace (jail_setup.h builds the inside), forwards stop
+// signals to it, waits for it, and removes everything it made when the VMM ends; also
+// --cleanup, for a jail whose jailer was killed. Runs on hull-jailer's only thread.
+#pragma once
+
+#include "base/status.h"
+#include "jailer/jailer_args.h"
+
+namespace hull::jailer {
+
+// hull-jailer's own failures (bad flags, a jail that could not be made): the same
+// status as hull-vmm's own errors (docs/hull-vmm.md), so callers treat both alike.
+inline constexpr int kExitStatusJailerError = 250;
+
+// Runs the VMM in its jail until it ends and returns what hull-jailer should exit with:
+// the VMM's exit status, or -signal when a signal killed it (the caller then dies by
+// the same signal, so its parent sees what it would have seen without a jailer). A jail
+// that cannot be made is an error, and nothing is left behind.
+// With args.daemonize, the calling process returns 0 as soon as the VMM runs; a
+// detached supervisor (setsid, stdio on /dev/null) waits for it and cleans up.
+base::Result<int> RunJailed(const JailerArgs& args);
+
+// --cleanup: kills the jail's VMM if it still runs (a PID 1 of its own namespace
+// named in the jail's pid file), removes its cgroup and its directory. Missing
+// pieces are not errors.
+base::Status CleanUpJail(const JailerArgs& args);
+
+}  // namespace hull::jailer
