@@ -30,6 +30,9 @@ base::Result<std::shared_ptr<BlockDevice>> BlockDevice::Create(std::unique_ptr<D
                                                                Options options) {
   if (!disk) return base::Status::Error("virtio-blk: no disk");
   ASSIGN_OR_RETURN(base::EventFd stop, base::EventFd::Create(EFD_NONBLOCK));
+  if (!options.rate_limiter) {
+    ASSIGN_OR_RETURN(options.rate_limiter, rate_limiter::RateLimiter::Create({}));
+  }
   std::shared_ptr<BlockDevice> device(new BlockDevice(std::move(disk), std::move(options)));
   device->stop_ = std::move(stop);
   return device;
@@ -121,18 +124,40 @@ void BlockDevice::Process() {
   Drain();
 }
 
+void BlockDevice::RateLimiterTimerFired() {
+  std::lock_guard lock(mutex_);
+  if (options_.worker || !context_ || failed_) return;
+  options_.rate_limiter->TimerFired();
+  Drain();
+}
+
+BlockDevice::Counters BlockDevice::counters() const {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  return {.read_count = read_count_.load(kRelaxed),
+          .read_bytes = read_bytes_.load(kRelaxed),
+          .write_count = write_count_.load(kRelaxed),
+          .write_bytes = write_bytes_.load(kRelaxed),
+          .flush_count = flush_count_.load(kRelaxed),
+          .errors = errors_.load(kRelaxed),
+          .throttled_events = options_.rate_limiter->throttled_events()};
+}
+
 void BlockDevice::RunWorker() {
   if (options_.on_worker_start) options_.on_worker_start();
-  pollfd fds[2] = {{context_->notify[0]->fd(), POLLIN, 0}, {stop_.fd(), POLLIN, 0}};
+  rate_limiter::RateLimiter& limiter = *options_.rate_limiter;
+  pollfd fds[3] = {{context_->notify[0]->fd(), POLLIN, 0},
+                   {stop_.fd(), POLLIN, 0},
+                   {limiter.timer_fd(), POLLIN, 0}};
   while (!stopping_) {
-    int n = poll(fds, 2, -1);
+    int n = poll(fds, 3, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       LOG_ERROR << "virtio-blk " << options_.id << ": poll: " << std::strerror(errno);
       return;
     }
     if (fds[1].revents != 0 || stopping_) return;
-    (void)context_->notify[0]->Consume();
+    if (fds[2].revents != 0) limiter.TimerFired();
+    if (fds[0].revents != 0) (void)context_->notify[0]->Consume();
     if (!Drain()) return;  // DEVICE_NEEDS_RESET: nothing more until Reset
   }
 }
@@ -154,27 +179,65 @@ base::Status BlockDevice::DrainOnce() {
       if (stopping_) return base::Status::Ok();
       ASSIGN_OR_RETURN(std::optional<virtio::DescriptorChain> chain, queue.Pop());
       if (!chain) break;
-      ASSIGN_OR_RETURN(uint32_t used, Serve(*chain));
+      ASSIGN_OR_RETURN(Request request, ParseRequest(context_->memory, *chain, limits_));
+      if (!Admit(request)) {
+        // Throttled: the request stays on the ring, notifications stay off, and the
+        // limiter's timer wakes the worker.
+        queue.UndoPop();
+        return SignalIfNeeded();
+      }
+      ASSIGN_OR_RETURN(uint32_t used, Serve(request));
       RETURN_IF_ERROR(queue.AddUsed(chain->head(), used));
     }
     ASSIGN_OR_RETURN(bool more, queue.EnableNotification());
     if (!more) break;
   }
-  ASSIGN_OR_RETURN(bool interrupt, queue.NeedsInterrupt());
+  return SignalIfNeeded();
+}
+
+bool BlockDevice::Admit(const Request& r) {
+  bool data = r.kind == Request::Kind::kRead || r.kind == Request::Kind::kWrite;
+  return options_.rate_limiter->Consume(data ? r.data_len : 0);
+}
+
+base::Status BlockDevice::SignalIfNeeded() {
+  ASSIGN_OR_RETURN(bool interrupt, context_->queues[0]->NeedsInterrupt());
   if (interrupt) context_->signals->SignalUsedBuffers();
   return base::Status::Ok();
 }
 
-base::Result<uint32_t> BlockDevice::Serve(const virtio::DescriptorChain& chain) {
+base::Result<uint32_t> BlockDevice::Serve(const Request& r) {
   const uint64_t start = NowNs();
-  ASSIGN_OR_RETURN(Request r, ParseRequest(context_->memory, chain, limits_));
   uint32_t written = 0;
   uint8_t status = Execute(r, &written);
   *r.status_byte = status;
-  if (status != VIRTIO_BLK_S_OK) errors_.fetch_add(1, std::memory_order_relaxed);
-  requests_.fetch_add(1, std::memory_order_relaxed);
+  Count(r, status);
   busy_ns_.fetch_add(NowNs() - start, std::memory_order_relaxed);
   return written + 1;  // the data bytes the device wrote, and the status byte
+}
+
+void BlockDevice::Count(const Request& r, uint8_t status) {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  requests_.fetch_add(1, kRelaxed);
+  if (status != VIRTIO_BLK_S_OK) {
+    errors_.fetch_add(1, kRelaxed);
+    return;
+  }
+  switch (r.kind) {
+    case Request::Kind::kRead:
+      read_count_.fetch_add(1, kRelaxed);
+      read_bytes_.fetch_add(r.data_len, kRelaxed);
+      break;
+    case Request::Kind::kWrite:
+      write_count_.fetch_add(1, kRelaxed);
+      write_bytes_.fetch_add(r.data_len, kRelaxed);
+      break;
+    case Request::Kind::kFlush:
+      flush_count_.fetch_add(1, kRelaxed);
+      break;
+    default:
+      break;
+  }
 }
 
 uint8_t BlockDevice::Execute(const Request& r, uint32_t* written) {

@@ -16,6 +16,12 @@
 // (an eventfd, checked between requests) and joins it, so when Reset returns no request
 // is in progress. Statistics are atomics. With `Options::worker = false` there is no
 // thread and Process() drains the queue on the caller's thread (tests, fuzzers).
+//
+// Rate limiting: every request asks the drive's RateLimiter (one op, and the data bytes
+// of a read or write). When it is throttled the request goes back on the ring
+// (UndoPop), notifications stay off, and the worker sleeps in poll on the limiter's
+// timerfd beside the kick and stop fds; when the timer fires it drains again. Nothing
+// is dropped and nothing spins.
 #pragma once
 
 #include "devices/virtio/virtio_uapi.h"
@@ -33,6 +39,7 @@
 #include "base/event_fd.h"
 #include "devices/block/disk.h"
 #include "devices/block/request.h"
+#include "devices/rate_limiter/rate_limiter.h"
 #include "devices/virtio/virtio_device.h"
 
 namespace hull::devices::block {
@@ -49,6 +56,17 @@ class BlockDevice final : public virtio::VirtioDevice {
     // Called first on each worker thread, before it takes a request: hull-vmm installs
     // the worker's seccomp filter here (vmm/seccomp/thread_filters.h).
     std::function<void()> on_worker_start;
+    // The drive's limiter (null: Create makes an unlimited one, changeable later).
+    std::shared_ptr<rate_limiter::RateLimiter> rate_limiter;
+  };
+
+  // Counters since creation, for metrics; relaxed atomics, read from any thread.
+  struct Counters {
+    uint64_t read_count = 0, read_bytes = 0;
+    uint64_t write_count = 0, write_bytes = 0;
+    uint64_t flush_count = 0;
+    uint64_t errors = 0;            // requests answered IOERR / UNSUPP
+    uint64_t throttled_events = 0;  // times the limiter stopped the drive
   };
 
   // Logs (once) when the disk's size is not a whole number of sectors.
@@ -67,6 +85,13 @@ class BlockDevice final : public virtio::VirtioDevice {
 
   // Without a worker: drains the queue now. With one: does nothing.
   void Process();
+  // Without a worker: the limiter's timer fired (tests call it once their fake clock
+  // passed the expiry); drains again. With one: does nothing.
+  void RateLimiterTimerFired();
+
+  const std::string& id() const { return options_.id; }
+  rate_limiter::RateLimiter& rate_limiter() const { return *options_.rate_limiter; }
+  Counters counters() const;
 
   uint64_t capacity_sectors() const { return capacity_; }
   // Requests completed, and the nanoseconds the device spent on them (parsing, I/O and
@@ -86,11 +111,15 @@ class BlockDevice final : public virtio::VirtioDevice {
   bool Drain();
   base::Status DrainOnce();
   // Runs one request; returns the used length.
-  base::Result<uint32_t> Serve(const virtio::DescriptorChain& chain);
+  base::Result<uint32_t> Serve(const Request& request);
+  // Asks the rate limiter for `request`; false: throttled.
+  bool Admit(const Request& request);
+  base::Status SignalIfNeeded();
   uint8_t Execute(const Request& r, uint32_t* written);
+  void Count(const Request& r, uint8_t status);
 
   std::unique_ptr<Disk> disk_;
-  const Options options_;
+  Options options_;  // const after Create
   uint64_t capacity_ = 0;
   uint64_t features_ = 0;
   virtio_blk_config config_{};
@@ -110,6 +139,8 @@ class BlockDevice final : public virtio::VirtioDevice {
   std::atomic<uint64_t> io_ns_{0};
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> warnings_{0};
+  std::atomic<uint64_t> read_count_{0}, read_bytes_{0}, write_count_{0}, write_bytes_{0};
+  std::atomic<uint64_t> flush_count_{0};
 };
 
 }  // namespace hull::devices::block

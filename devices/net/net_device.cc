@@ -20,8 +20,11 @@ constexpr int kMaxWarnings = 32;
 
 }  // namespace
 
-NetDevice::NetDevice(std::unique_ptr<NetBackend> backend, const MacAddress& mac)
-    : MultiQueueDevice({"receive", "transmit"}), backend_(std::move(backend)) {
+NetDevice::NetDevice(std::unique_ptr<NetBackend> backend, const MacAddress& mac, Options options)
+    : MultiQueueDevice({"receive", "transmit"}), backend_(std::move(backend)),
+      options_(std::move(options)) {
+  if (!options_.rx_rate_limiter) options_.rx_rate_limiter = rate_limiter::RateLimiter::Unlimited();
+  if (!options_.tx_rate_limiter) options_.tx_rate_limiter = rate_limiter::RateLimiter::Unlimited();
   std::memcpy(config_.mac, mac.data(), mac.size());
   config_.status = VIRTIO_NET_S_LINK_UP;
   config_.max_virtqueue_pairs = 1;
@@ -56,8 +59,47 @@ void NetDevice::BackendReadable() {
 }
 
 NetStats NetDevice::stats() const {
-  std::lock_guard lock(mutex_);
-  return stats_;
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  return {.tx_frames = counters_.tx_frames.load(kRelaxed),
+          .tx_dropped = counters_.tx_dropped.load(kRelaxed),
+          .rx_frames = counters_.rx_frames.load(kRelaxed),
+          .rx_dropped = counters_.rx_dropped.load(kRelaxed),
+          .tx_bytes = counters_.tx_bytes.load(kRelaxed),
+          .rx_bytes = counters_.rx_bytes.load(kRelaxed),
+          .tx_throttled = options_.tx_rate_limiter->throttled_events(),
+          .rx_throttled = options_.rx_rate_limiter->throttled_events()};
+}
+
+void NetDevice::RateLimiterTimerFired(size_t index) {
+  RunIfActive([&] { return ResumeAfterThrottle(index); });
+}
+
+base::Status NetDevice::ResumeAfterThrottle(size_t index) {
+  if (index == kTxQueue) {
+    options_.tx_rate_limiter->TimerFired();
+    return DrainTransmit();
+  }
+  options_.rx_rate_limiter->TimerFired();
+  RETURN_IF_ERROR(WatchBackend(true));
+  return Receive();
+}
+
+base::Status NetDevice::WatchLimiters(bool watch) {
+  base::EventLoop* loop = watch ? context().loop : limiters_loop_;
+  if (loop == nullptr) return base::Status::Ok();
+  for (size_t index : {kRxQueue, kTxQueue}) {
+    auto& limiter = index == kTxQueue ? options_.tx_rate_limiter : options_.rx_rate_limiter;
+    if (limiter->timer_fd() < 0) continue;
+    if (!watch) {
+      (void)loop->Remove(limiter->timer_fd());
+      continue;
+    }
+    // Level-triggered: a timer that expired while the device was reset fires now.
+    RETURN_IF_ERROR(loop->Add(limiter->timer_fd(), EPOLLIN, [this, index](uint32_t) {
+      RunIfActive([&] { return ResumeAfterThrottle(index); });
+    }));
+  }
+  return base::Status::Ok();
 }
 
 bool NetDevice::watching_backend() const {
@@ -73,10 +115,14 @@ base::Status NetDevice::OnActivate() {
   rx_length_ = 0;
   rx_held_.clear();
   rx_held_bytes_ = 0;
+  limiters_loop_ = context().loop;
+  RETURN_IF_ERROR(WatchLimiters(true));
   return WatchBackend(true);
 }
 
 void NetDevice::OnReset() {
+  (void)WatchLimiters(false);
+  limiters_loop_ = nullptr;
   (void)WatchBackend(false);
   rx_length_ = 0;
   rx_held_.clear();
@@ -111,17 +157,27 @@ void NetDevice::Warn(const std::string& what) {
 }
 
 base::Status NetDevice::OnQueueKick(size_t index) {
-  if (index == kTxQueue) {
-    return DrainQueue(kTxQueue, [this](const virtio::DescriptorChain& chain) { return Transmit(chain); });
-  }
+  if (index == kTxQueue) return DrainTransmit();
+  // Throttled: the limiter's timer resumes receiving, buffers or not.
+  if (options_.rx_rate_limiter->throttled()) return base::Status::Ok();
   // New receive buffers: a frame may have been waiting for them.
   RETURN_IF_ERROR(WatchBackend(true));
   return Receive();
 }
 
+base::Status NetDevice::DrainTransmit() {
+  return DrainQueue(
+      kTxQueue, [this](const virtio::DescriptorChain& chain) { return Transmit(chain); },
+      [this](const virtio::DescriptorChain& chain) {
+        uint64_t bytes = chain.readable_bytes();
+        return options_.tx_rate_limiter->Consume(bytes > kNetHeaderSize ? bytes - kNetHeaderSize
+                                                                        : 0);
+      });
+}
+
 base::Result<uint32_t> NetDevice::Transmit(const virtio::DescriptorChain& chain) {
   auto drop = [&](const std::string& why) -> base::Result<uint32_t> {
-    ++stats_.tx_dropped;
+    counters_.tx_dropped.fetch_add(1, std::memory_order_relaxed);
     Warn("transmit: dropped a frame: " + why);
     return 0u;
   };
@@ -141,7 +197,8 @@ base::Result<uint32_t> NetDevice::Transmit(const virtio::DescriptorChain& chain)
   frame.push_back({&header, sizeof(header)});
   for (std::span<uint8_t> s : spans) frame.push_back({s.data(), s.size()});
   if (base::Status s = backend_->Write(frame); !s.ok()) return drop(s.message());
-  ++stats_.tx_frames;
+  counters_.tx_frames.fetch_add(1, std::memory_order_relaxed);
+  counters_.tx_bytes.fetch_add(bytes - kNetHeaderSize, std::memory_order_relaxed);
   return 0u;
 }
 
@@ -156,11 +213,20 @@ base::Status NetDevice::Receive() {
       }
       if (!*got) break;
       if (**got < kNetHeaderSize) {
-        ++stats_.rx_dropped;
+        counters_.rx_dropped.fetch_add(1, std::memory_order_relaxed);
         Warn("receive: dropped a " + std::to_string(**got) + "-byte frame without a header");
         continue;
       }
       rx_length_ = **got;
+      rx_paid_ = false;
+    }
+    if (!rx_paid_) {
+      if (!options_.rx_rate_limiter->Consume(rx_length_ - kNetHeaderSize)) {
+        // The frame waits in rx_frame_; the limiter's timer resumes us.
+        RETURN_IF_ERROR(WatchBackend(false));
+        break;
+      }
+      rx_paid_ = true;
     }
     bool mergeable = context().features & (uint64_t{1} << VIRTIO_NET_F_MRG_RXBUF);
     ASSIGN_OR_RETURN(bool delivered, mergeable ? DeliverMergeable() : Deliver());
@@ -175,6 +241,11 @@ base::Status NetDevice::Receive() {
   return SignalIfNeeded(kRxQueue);
 }
 
+void NetDevice::CountReceived() {
+  counters_.rx_frames.fetch_add(1, std::memory_order_relaxed);
+  counters_.rx_bytes.fetch_add(rx_length_ - kNetHeaderSize, std::memory_order_relaxed);
+}
+
 base::Result<bool> NetDevice::Deliver() {
   virtio::Queue& q = queue(kRxQueue);
   ASSIGN_OR_RETURN(std::optional<virtio::DescriptorChain> chain, q.Pop());
@@ -183,7 +254,7 @@ base::Result<bool> NetDevice::Deliver() {
     // 5.1.6.3.1: without MRG_RXBUF the driver must post buffers big enough for any
     // frame it accepted. Drop this frame and keep the buffer for the next one.
     q.UndoPop();
-    ++stats_.rx_dropped;
+    counters_.rx_dropped.fetch_add(1, std::memory_order_relaxed);
     Warn("receive: dropped a " + std::to_string(rx_length_) + "-byte frame: the buffer has " +
          std::to_string(chain->writable_bytes()) + " bytes");
     rx_length_ = 0;
@@ -193,7 +264,7 @@ base::Result<bool> NetDevice::Deliver() {
   virtio::ChainWriter writer(context().memory, *chain);
   RETURN_IF_ERROR(writer.Write({rx_frame_.data(), rx_length_}));
   RETURN_IF_ERROR(AddUsed(kRxQueue, *chain, static_cast<uint32_t>(rx_length_)));
-  ++stats_.rx_frames;
+  CountReceived();
   rx_length_ = 0;
   return true;
 }
@@ -203,7 +274,7 @@ base::Result<bool> NetDevice::DeliverMergeable() {
   while (rx_held_bytes_ < rx_length_) {
     if (rx_held_.size() >= q.size()) {
       // Every buffer the ring can hold is too little: the frame can never fit.
-      ++stats_.rx_dropped;
+      counters_.rx_dropped.fetch_add(1, std::memory_order_relaxed);
       Warn("receive: dropped a " + std::to_string(rx_length_) + "-byte frame: " +
            std::to_string(rx_held_.size()) + " buffers hold " + std::to_string(rx_held_bytes_));
       rx_length_ = 0;
@@ -228,7 +299,7 @@ base::Result<bool> NetDevice::DeliverMergeable() {
   }
   rx_held_.erase(rx_held_.begin(), rx_held_.begin() + static_cast<ptrdiff_t>(needed));
   rx_held_bytes_ -= capacity;
-  ++stats_.rx_frames;
+  CountReceived();
   rx_length_ = 0;
   return true;
 }

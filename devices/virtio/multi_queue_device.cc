@@ -74,13 +74,18 @@ void MultiQueueDevice::FailLocked(const base::Status& error) {
   active_ = false;  // stop until the driver resets us
 }
 
-base::Status MultiQueueDevice::DrainQueue(size_t index, const ServeFn& serve) {
+base::Status MultiQueueDevice::DrainQueue(size_t index, const ServeFn& serve,
+                                          const AdmitFn& admit) {
   Queue& q = queue(index);
   for (;;) {
     RETURN_IF_ERROR(q.DisableNotification());
     for (;;) {
       ASSIGN_OR_RETURN(std::optional<DescriptorChain> chain, q.Pop());
       if (!chain) break;
+      if (admit && !admit(*chain)) {
+        q.UndoPop();
+        return SignalIfNeeded(index);
+      }
       ASSIGN_OR_RETURN(uint32_t used, serve(*chain));
       RETURN_IF_ERROR(AddUsed(index, *chain, used));
     }

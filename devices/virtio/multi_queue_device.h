@@ -49,9 +49,14 @@ class MultiQueueDevice : public VirtioDevice {
   virtual void OnReset() {}
 
   using ServeFn = std::function<base::Result<uint32_t>(const DescriptorChain&)>;
+  // false: do not take this chain now (a rate limiter is throttled).
+  using AdmitFn = std::function<bool(const DescriptorChain&)>;
   // Serves every chain available on queue `index` (serve returns the used length),
   // re-checking after re-enabling notifications, then interrupts if the queue says so.
-  base::Status DrainQueue(size_t index, const ServeFn& serve);
+  // With `admit`, each chain is first offered to it; a refused chain goes back on the
+  // ring and draining stops with notifications still off, until the device calls
+  // DrainQueue again (its limiter's timer fired).
+  base::Status DrainQueue(size_t index, const ServeFn& serve, const AdmitFn& admit = {});
   // Returns one chain to the used ring without interrupting; call SignalIfNeeded after
   // a batch.
   base::Status AddUsed(size_t index, const DescriptorChain& chain, uint32_t length);
