@@ -25,13 +25,16 @@ base::Result<std::vector<std::shared_ptr<devices::virtio::VirtioDevice>>> Create
       if (!cow.ok()) return cow.status().WithContext(what);
       disk = std::move(*cow);
     }
+    auto limiter = devices::rate_limiter::RateLimiter::Create(drive.rate_limiter);
+    if (!limiter.ok()) return limiter.status().WithContext(what);
     auto device = BlockDevice::Create(std::move(disk),
                                       {.id = drive.drive_id,
                                        .read_only = drive.is_read_only,
                                        .writeback = drive.cache_type == CacheType::kWriteback,
                                        .on_worker_start = [] {
                                          seccomp::EnterThread(seccomp::ThreadKind::kBlockWorker);
-                                       }});
+                                       },
+                                       .rate_limiter = *limiter});
     if (!device.ok()) return device.status().WithContext(what);
     out.push_back(*device);
   }

@@ -108,7 +108,8 @@ base::Result<std::unique_ptr<Machine>> Machine::Create(
   RETURN_IF_ERROR(machine->AddLegacyDevices());
   ASSIGN_OR_RETURN(machine->virtio_,
                    VirtioDevices::Create(machine->vm_, machine->mmio_bus_, machine->ram_.memory(),
-                                         std::move(virtio_devices)));
+                                         virtio_devices));
+  machine->virtio_devices_ = std::move(virtio_devices);
   RETURN_IF_ERROR(machine->CreateVcpus());
   LOG_INFO << "kernel " << (boot.bzimage ? "bzImage" : "ELF") << " entry 0x" << std::hex
            << boot.kernel_entry << ", " << std::dec << config.vcpu_count << " vCPU(s), "
@@ -252,6 +253,12 @@ void Machine::StopVcpus() {
   for (auto& vcpu : vcpus_) vcpu->Stop();
   for (auto& vcpu : vcpus_) vcpu->Join();
   if (virtio_) virtio_->Stop();  // after the vCPUs: no register access races the resets
+}
+
+std::vector<cpu::ExitCounts> Machine::vcpu_exit_counts() const {
+  std::vector<cpu::ExitCounts> out;
+  for (const auto& vcpu : vcpus_) out.push_back(vcpu->exit_counts());
+  return out;
 }
 
 void Machine::Pause() {

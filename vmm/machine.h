@@ -57,6 +57,12 @@ class Machine final : public VmEndSink {
   bool Ending() const override { return ending_.load(std::memory_order_acquire); }
 
   const boot::BootResult& boot() const { return boot_; }
+  // The virtio devices in slot order, for metrics and run-time updates (any thread).
+  const std::vector<std::shared_ptr<devices::virtio::VirtioDevice>>& virtio_devices() const {
+    return virtio_devices_;
+  }
+  // Exit counts of each vCPU, by vCPU index (any thread, while Run runs or before).
+  std::vector<cpu::ExitCounts> vcpu_exit_counts() const;
   const devices::GuestMemory& memory() const { return ram_.memory(); }
 
  private:
@@ -80,6 +86,7 @@ class Machine final : public VmEndSink {
   std::shared_ptr<devices::legacy::I8042> i8042_;
   std::vector<std::unique_ptr<cpu::VcpuThread>> vcpus_;
   std::unique_ptr<VirtioDevices> virtio_;  // after vcpus_: its devices outlive no vCPU
+  std::vector<std::shared_ptr<devices::virtio::VirtioDevice>> virtio_devices_;
 
   base::EventFd end_event_;
   std::atomic<bool> ending_{false};

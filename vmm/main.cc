@@ -27,6 +27,7 @@
 #include "vmm/config/flags.h"
 #include "vmm/cpu/vm_end.h"
 #include "vmm/machine.h"
+#include "vmm/metrics/device_metrics.h"
 #include "vmm/net_interfaces.h"
 #include "vmm/seccomp/thread_filters.h"
 
@@ -102,6 +103,17 @@ class MachineVm final : public vmm::api::RunningVm {
   void Pause() override { machine_.Pause(); }
   void Resume() override { machine_.Resume(); }
   base::Status SendCtrlAltDel() override { return machine_.SendCtrlAltDel(); }
+  // --- rate limiters and metrics (vmm/metrics/device_metrics.h)
+  base::Status UpdateRateLimiters(const vmm::api::UpdateRateLimiters& u) override {
+    if (u.kind == vmm::api::ConfigureDevice::Kind::kDrive) {
+      return vmm::UpdateDriveRateLimiter(machine_.virtio_devices(), u.id, u.limiter);
+    }
+    return vmm::UpdateInterfaceRateLimiters(machine_.virtio_devices(), u.id, u.rx, u.tx);
+  }
+  std::string MetricsJson() override {
+    return vmm::MachineMetricsJson(machine_.virtio_devices(), machine_.vcpu_exit_counts());
+  }
+  // --- end rate limiters and metrics
 
  private:
   vmm::Machine& machine_;

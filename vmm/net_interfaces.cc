@@ -22,7 +22,17 @@ base::Result<std::vector<std::shared_ptr<devices::virtio::VirtioDevice>>> Create
     LOG_INFO << "network interface " << iface.iface_id << ": tap " << (*tap)->name()
              << ", guest MAC " << devices::net::FormatMac(mac)
              << (iface.guest_mac ? "" : " (generated)");
-    out.push_back(std::make_shared<devices::net::NetDevice>(std::move(*tap), mac));
+    devices::net::NetDevice::Options options{.id = iface.iface_id};
+    for (auto [config, limiter] : {std::pair{&iface.rx_rate_limiter, &options.rx_rate_limiter},
+                                   std::pair{&iface.tx_rate_limiter, &options.tx_rate_limiter}}) {
+      auto made = devices::rate_limiter::RateLimiter::Create(*config);
+      if (!made.ok()) {
+        return made.status().WithContext("network interface \"" + iface.iface_id + "\"");
+      }
+      *limiter = *made;
+    }
+    out.push_back(
+        std::make_shared<devices::net::NetDevice>(std::move(*tap), mac, std::move(options)));
   }
   return out;
 }

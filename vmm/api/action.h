@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "devices/rate_limiter/rate_limiter_config.h"
 #include "vmm/config/vm_config.h"
 
 namespace hull::vmm::api {
@@ -22,6 +23,10 @@ struct GetVmConfig {};
 
 // GET /machine-config — the machine configuration. Always allowed.
 struct GetMachineConfig {};
+
+// GET /metrics — counters of the VMM, its devices and vCPUs (JSON). Always allowed;
+// before boot only the VMM's own numbers.
+struct GetMetrics {};
 
 // PUT /boot-source — replaces the boot source. Before boot only.
 struct SetBootSource {
@@ -45,17 +50,26 @@ struct UpdateMachineConfig {
 // PUT /drives/{id}, PUT /network-interfaces/{id}, PUT /vsock: adds the device, or
 // replaces the one with the same id (vsock: the one vsock). Before boot only. The body
 // is read as the config file's section, so both accept exactly the same fields.
-// PATCH /drives/{id} and /network-interfaces/{id} (Firecracker's after-boot updates of
-// a disk's path and of rate limiters) parse with `patch` set; hull-vmm refuses them.
 struct ConfigureDevice {
   enum class Kind { kDrive, kNetworkInterface, kVsock };
   Kind kind = Kind::kDrive;
   std::string id;  // the {id} path segment; empty for vsock
-  bool patch = false;
   // For PUT: the parsed device, matching `kind`.
   std::variant<std::monostate, DriveConfig, NetworkInterfaceConfig, VsockConfig> device;
   // Accepted settings without effect (io_engine "Async"); logged by the controller.
   std::vector<std::string> notes;
+};
+
+// PATCH /drives/{id} {"drive_id", "rate_limiter"} and PATCH /network-interfaces/{id}
+// {"iface_id", "rx_rate_limiter", "tx_rate_limiter"}: Firecracker's updates of rate
+// limiters. Each bucket given replaces that bucket (size 0: no limit); buckets left
+// out keep their state. Before boot it changes the configuration; while the VM runs
+// (or is paused), the running device too. A drive's path_on_host cannot be changed.
+struct UpdateRateLimiters {
+  ConfigureDevice::Kind kind = ConfigureDevice::Kind::kDrive;  // kDrive or kNetworkInterface
+  std::string id;
+  devices::rate_limiter::RateLimiterUpdate limiter;  // a drive's
+  devices::rate_limiter::RateLimiterUpdate rx, tx;   // an interface's
 };
 
 // PUT /actions {"action_type": "InstanceStart"} — builds the VM from the configuration
@@ -71,9 +85,10 @@ struct SendCtrlAltDel {};
 struct PauseVm {};
 struct ResumeVm {};
 
-using Action = std::variant<GetInstanceInfo, GetVmConfig, GetMachineConfig, SetBootSource,
-                            UpdateMachineConfig, ConfigureDevice, StartInstance,
-                            SendCtrlAltDel, PauseVm, ResumeVm>;
+using Action = std::variant<GetInstanceInfo, GetVmConfig, GetMachineConfig, GetMetrics,
+                            SetBootSource, UpdateMachineConfig, ConfigureDevice,
+                            UpdateRateLimiters, StartInstance, SendCtrlAltDel, PauseVm,
+                            ResumeVm>;
 
 // The answer to an action, or to a request that did not parse into one.
 struct Reply {

@@ -2,6 +2,8 @@
 
 #include <sys/eventfd.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "base/logging.h"
@@ -55,13 +57,21 @@ base::Result<std::unique_ptr<Controller>> Controller::Create(VmConfig config,
 
 Controller::Controller(VmConfig config, InstanceIdentity identity, base::EventFd start_event)
     : identity_(std::move(identity)), start_event_(std::move(start_event)),
-      config_(std::move(config)) {}
+      config_(std::move(config)) {
+  // Opened here, on the main thread, before the API thread's seccomp filter exists.
+  if (base::Result<ResidentMemory> rss = ResidentMemory::Open(); rss.ok()) {
+    resident_memory_ = std::move(*rss);
+  } else {
+    LOG_WARNING << "GET /metrics will not report resident memory: " << rss.status().message();
+  }
+}
 
 Reply Controller::Apply(const Action& action) {
   std::unique_lock<std::mutex> lock(mu_);
   if (std::holds_alternative<GetInstanceInfo>(action)) return InstanceInfo();
   if (std::holds_alternative<GetVmConfig>(action)) return VmConfigJson();
   if (std::holds_alternative<GetMachineConfig>(action)) return MachineConfigJson();
+  if (std::holds_alternative<GetMetrics>(action)) return Metrics();
   if (const auto* boot = std::get_if<SetBootSource>(&action)) {
     if (auto refused = RequireNotStarted("PUT /boot-source")) return *refused;
     config_.kernel_image_path = boot->kernel_image_path;
@@ -74,6 +84,9 @@ Reply Controller::Apply(const Action& action) {
   }
   if (const auto* device = std::get_if<api::ConfigureDevice>(&action)) {
     return ConfigureDevice(*device);
+  }
+  if (const auto* update = std::get_if<UpdateRateLimiters>(&action)) {
+    return ChangeRateLimiters(*update);
   }
   if (std::holds_alternative<StartInstance>(action)) return Start(lock);
   if (std::holds_alternative<SendCtrlAltDel>(action)) return CtrlAltDel();
@@ -162,12 +175,66 @@ Reply Controller::UpdateMachine(const UpdateMachineConfig& update) {
   return Reply::Done();
 }
 
-Reply Controller::ConfigureDevice(const api::ConfigureDevice& device) {
-  if (device.patch) {
-    return Reply::Refused(std::string("PATCH of ") + DeviceWhat(device.kind) +
-                          " (updating a device of a running microVM) is not supported by "
-                          "hull-vmm; configure devices with PUT before InstanceStart");
+Reply Controller::ChangeRateLimiters(const api::UpdateRateLimiters& update) {
+  const bool drive = update.kind == ConfigureDevice::Kind::kDrive;
+  const std::string what = std::string("PATCH ") + DeviceWhat(update.kind) + "/" + update.id;
+  if (state_ == State::kStarting) {
+    return Reply::Refused(what + " is not allowed while the microVM is starting; try again");
   }
+  if (state_ == State::kEnded) {
+    return Reply::Refused(what + ": the microVM has ended and hull-vmm is exiting");
+  }
+  VmConfig next = config_;
+  bool found = false;
+  if (drive) {
+    for (DriveConfig& d : next.drives) {
+      if (d.drive_id != update.id) continue;
+      update.limiter.ApplyTo(&d.rate_limiter);
+      found = true;
+    }
+  } else {
+    for (NetworkInterfaceConfig& iface : next.network_interfaces) {
+      if (iface.iface_id != update.id) continue;
+      update.rx.ApplyTo(&iface.rx_rate_limiter);
+      update.tx.ApplyTo(&iface.tx_rate_limiter);
+      found = true;
+    }
+  }
+  if (!found) {
+    return Reply::Refused(what + ": there is no " + (drive ? "drive" : "network interface") +
+                          " \"" + update.id + "\"");
+  }
+  if (base::Status valid = ValidateSoFar(next); !valid.ok()) {
+    return Reply::Refused(valid.message());
+  }
+  if (vm_ != nullptr) {
+    if (base::Status s = vm_->UpdateRateLimiters(update); !s.ok()) {
+      return Reply::Refused(what + ": " + s.message());
+    }
+  }
+  config_ = std::move(next);
+  return Reply::Done();
+}
+
+Reply Controller::Metrics() const {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  json vmm = json::object();
+  if (resident_memory_) {
+    base::Result<uint64_t> rss = resident_memory_->Bytes();
+    if (rss.ok()) vmm["resident_memory_bytes"] = *rss;
+  }
+  json out = {
+      {"utc_timestamp_ms",
+       std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count()},
+      {"vmm", std::move(vmm)}};
+  if (vm_ != nullptr) {
+    json devices = json::parse(vm_->MetricsJson(), nullptr, /*allow_exceptions=*/false);
+    if (devices.is_object()) out.update(devices);
+  }
+  return Reply::Data(out.dump());
+}
+
+Reply Controller::ConfigureDevice(const api::ConfigureDevice& device) {
   const std::string what = std::string("PUT ") + DeviceWhat(device.kind);
   if (auto refused = RequireNotStarted(what.c_str())) return *refused;
   VmConfig next = config_;

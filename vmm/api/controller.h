@@ -22,6 +22,7 @@
 #include "base/status.h"
 #include "vmm/api/action.h"
 #include "vmm/config/vm_config.h"
+#include "vmm/metrics/resident_memory.h"
 
 namespace hull::vmm::api {
 
@@ -33,6 +34,12 @@ class RunningVm {
   virtual void Pause() = 0;  // returns once every vCPU is parked outside the guest
   virtual void Resume() = 0;
   [[nodiscard]] virtual base::Status SendCtrlAltDel() = 0;
+  // PATCH of a drive's or an interface's rate limiters (the id exists in the config).
+  [[nodiscard]] virtual base::Status UpdateRateLimiters(const api::UpdateRateLimiters&) {
+    return base::Status::Error("this VM cannot change rate limiters");
+  }
+  // GET /metrics: a JSON object of device and vCPU counters, merged into the answer.
+  virtual std::string MetricsJson() { return "{}"; }
 };
 
 // The constant part of GET /.
@@ -85,6 +92,8 @@ class Controller {
   Reply MachineConfigJson() const;
   Reply Start(std::unique_lock<std::mutex>& lock);
   Reply ConfigureDevice(const api::ConfigureDevice& device);
+  Reply ChangeRateLimiters(const api::UpdateRateLimiters& update);
+  Reply Metrics() const;
   Reply UpdateMachine(const UpdateMachineConfig& update);
   Reply ChangeRunState(bool pause);
   Reply CtrlAltDel();
@@ -94,6 +103,7 @@ class Controller {
   const char* StateNameLocked() const;
 
   const InstanceIdentity identity_;
+  std::optional<ResidentMemory> resident_memory_;  // none where /proc is missing
   base::EventFd start_event_;
 
   mutable std::mutex mu_;

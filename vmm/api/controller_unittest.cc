@@ -22,8 +22,16 @@ class FakeVm : public RunningVm {
     ++ctrl_alt_dels;
     return fail_keys ? base::Status::Error("buffer full") : base::Status::Ok();
   }
-  std::atomic<int> pauses{0}, resumes{0}, ctrl_alt_dels{0};
-  bool fail_keys = false;
+  base::Status UpdateRateLimiters(const api::UpdateRateLimiters& update) override {
+    if (fail_rate_updates) return base::Status::Error("device busy");
+    ++rate_updates;
+    last_update = update;
+    return base::Status::Ok();
+  }
+  std::string MetricsJson() override { return R"({"block_rootfs": {"read_count": 3}})"; }
+  std::atomic<int> pauses{0}, resumes{0}, ctrl_alt_dels{0}, rate_updates{0};
+  bool fail_keys = false, fail_rate_updates = false;
+  api::UpdateRateLimiters last_update;
 };
 
 std::string Fault(const Reply& reply) {
@@ -163,7 +171,7 @@ ConfigureDevice Drive(const std::string& id, const std::string& path, bool root 
   drive.drive_id = id;
   drive.path_on_host = path;
   drive.is_root_device = root;
-  return ConfigureDevice{ConfigureDevice::Kind::kDrive, id, false, drive, {}};
+  return ConfigureDevice{ConfigureDevice::Kind::kDrive, id, drive, {}};
 }
 
 TEST_F(ControllerTest, DevicesPutBeforeBootReachTheConfigAndReplaceById) {
@@ -172,9 +180,9 @@ TEST_F(ControllerTest, DevicesPutBeforeBootReachTheConfigAndReplaceById) {
   EXPECT_EQ(controller_->Apply(Drive("rootfs", "/c", true)).kind, Reply::Kind::kDone);
   NetworkInterfaceConfig iface{"eth0", "tap0", std::nullopt};
   EXPECT_EQ(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kNetworkInterface, "eth0",
-                                               false, iface, {}}).kind,
+                                               iface, {}}).kind,
             Reply::Kind::kDone);
-  EXPECT_EQ(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kVsock, "", false,
+  EXPECT_EQ(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kVsock, "",
                                                VsockConfig{3, "/v.sock"}, {}}).kind,
             Reply::Kind::kDone);
   Reply config = controller_->Apply(GetVmConfig{});
@@ -190,7 +198,7 @@ TEST_F(ControllerTest, InvalidDeviceSetsAreRefusedAndChangeNothing) {
   EXPECT_EQ(controller_->Apply(Drive("rootfs", "/a", true)).kind, Reply::Kind::kDone);
   EXPECT_REFUSED(controller_->Apply(Drive("other", "/b", true)),
                  "are both is_root_device; a VM has one root device");
-  EXPECT_REFUSED(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kVsock, "", false,
+  EXPECT_REFUSED(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kVsock, "",
                                                     VsockConfig{2, "/v.sock"}, {}}),
                  "vsock.guest_cid must be 3 or more");
   json parsed = json::parse(controller_->Apply(GetVmConfig{}).body);
@@ -198,14 +206,49 @@ TEST_F(ControllerTest, InvalidDeviceSetsAreRefusedAndChangeNothing) {
   EXPECT_TRUE(parsed["vsock"].is_null());
 }
 
-TEST_F(ControllerTest, DevicesAreRefusedAfterBootAndPatchIsNotSupported) {
+TEST_F(ControllerTest, DevicesAreRefusedAfterBoot) {
   Boot();
   EXPECT_REFUSED(controller_->Apply(Drive("late", "/a")),
                  "PUT /drives is only allowed before boot");
-  EXPECT_REFUSED(controller_->Apply(ConfigureDevice{ConfigureDevice::Kind::kNetworkInterface,
-                                                    "eth0", true, std::monostate{}, {}}),
-                 "PATCH of /network-interfaces (updating a device of a running microVM) is "
-                 "not supported by hull-vmm");
+}
+
+TEST_F(ControllerTest, PatchChangesRateLimitersInTheConfigAndTheRunningVm) {
+  ASSERT_EQ(controller_->Apply(Drive("rootfs", "/a", true)).kind, Reply::Kind::kDone);
+  const TokenBucketConfig bucket{.size = 1 << 20, .refill_time_ms = 100};
+  UpdateRateLimiters update{ConfigureDevice::Kind::kDrive, "rootfs", {.bandwidth = bucket}, {}, {}};
+  // Before boot: the configuration only.
+  EXPECT_EQ(controller_->Apply(update).kind, Reply::Kind::kDone);
+  json config = json::parse(controller_->Apply(GetVmConfig{}).body);
+  EXPECT_EQ(config["drives"][0]["rate_limiter"]["bandwidth"]["size"], 1 << 20);
+  EXPECT_EQ(vm_.rate_updates, 0);
+  Boot();
+  update.limiter = {.ops = TokenBucketConfig{.size = 10, .refill_time_ms = 1000}};
+  EXPECT_EQ(controller_->Apply(update).kind, Reply::Kind::kDone);
+  EXPECT_EQ(vm_.rate_updates, 1);
+  EXPECT_EQ(vm_.last_update.limiter.ops->size, 10u);
+  config = json::parse(controller_->Apply(GetVmConfig{}).body);
+  EXPECT_EQ(config["drives"][0]["rate_limiter"]["bandwidth"]["size"], 1 << 20);  // kept
+  EXPECT_EQ(config["drives"][0]["rate_limiter"]["ops"]["size"], 10);
+  // A device the VM refuses to change, or that does not exist, changes nothing.
+  vm_.fail_rate_updates = true;
+  update.limiter = {.ops = TokenBucketConfig{}};
+  EXPECT_REFUSED(controller_->Apply(update), "PATCH /drives/rootfs: device busy");
+  config = json::parse(controller_->Apply(GetVmConfig{}).body);
+  EXPECT_EQ(config["drives"][0]["rate_limiter"]["ops"]["size"], 10);
+  EXPECT_REFUSED(controller_->Apply(UpdateRateLimiters{ConfigureDevice::Kind::kNetworkInterface,
+                                                       "eth9", {}, {}, {}}),
+                 "PATCH /network-interfaces/eth9: there is no network interface \"eth9\"");
+}
+
+TEST_F(ControllerTest, MetricsReportResidentMemoryAndOnceBootedTheVmsCounters) {
+  json before = json::parse(controller_->Apply(GetMetrics{}).body);
+  EXPECT_GT(before["utc_timestamp_ms"].get<int64_t>(), 1'600'000'000'000);
+  EXPECT_GT(before["vmm"]["resident_memory_bytes"].get<uint64_t>(), 0u);
+  EXPECT_FALSE(before.contains("block_rootfs"));
+  Boot();
+  json after = json::parse(controller_->Apply(GetMetrics{}).body);
+  EXPECT_EQ(after["block_rootfs"]["read_count"], 3);
+  EXPECT_TRUE(after.contains("vmm"));
 }
 
 TEST_F(ControllerTest, BootFromConfigRefusesPreBootActionsWhileTheVmIsBuilt) {

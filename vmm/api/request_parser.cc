@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "vmm/config/config_file.h"
+#include "vmm/config/device_sections.h"
 
 namespace hull::vmm::api {
 namespace {
@@ -119,7 +120,8 @@ Result<Action> ParseActions(const std::string& body) {
   if (type == "InstanceStart") return Action{StartInstance{}};
   if (type == "SendCtrlAltDel") return Action{SendCtrlAltDel{}};
   if (type == "FlushMetrics") {
-    return Status::Error("FlushMetrics is not supported: hull-vmm writes no metrics");
+    return Status::Error("FlushMetrics is not supported: hull-vmm writes no metrics file; "
+                         "read them with GET /metrics");
   }
   return Status::Error("unknown action_type \"" + type +
                        "\" (known: InstanceStart, SendCtrlAltDel, FlushMetrics)");
@@ -148,8 +150,7 @@ Result<Action> ParseDevice(const Request& request, ConfigureDevice::Kind kind, s
   using Kind = ConfigureDevice::Kind;
   if (kind != Kind::kVsock) RETURN_IF_ERROR(CheckId(id, request));
   ASSIGN_OR_RETURN(json object, ParseObject(request.body, section));
-  ConfigureDevice device{kind, id, request.method == "PATCH", std::monostate{}, {}};
-  if (device.patch) return Action{std::move(device)};
+  ConfigureDevice device{kind, id, std::monostate{}, {}};
   ConfigFileExtras extras;
   // Drives and interfaces are arrays in a config file; a request carries one.
   json wrapped = kind == Kind::kVsock ? object : json::array({object});
@@ -177,6 +178,45 @@ Result<Action> ParseDevice(const Request& request, ConfigureDevice::Kind kind, s
   return Action{std::move(device)};
 }
 
+// PATCH /drives/{id}, PATCH /network-interfaces/{id}: Firecracker's PartialDrive and
+// PartialNetworkInterface, of which hull-vmm changes the rate limiters.
+Result<Action> ParseRateLimiterPatch(const Request& request, ConfigureDevice::Kind kind,
+                                     std::string id) {
+  using Kind = ConfigureDevice::Kind;
+  RETURN_IF_ERROR(CheckId(id, request));
+  const bool drive = kind == Kind::kDrive;
+  const char* section = drive ? "drive" : "network-interface";
+  const char* id_field = drive ? "drive_id" : "iface_id";
+  ASSIGN_OR_RETURN(json object,
+                   drive ? ParseObject(request.body, section,
+                                       {{"drive_id", "path_on_host", "rate_limiter"}})
+                         : ParseObject(request.body, section,
+                                       {{"iface_id", "rx_rate_limiter", "tx_rate_limiter"}}));
+  auto body_id = object.find(id_field);
+  if (body_id == object.end() || !body_id->is_string()) {
+    return Status::Error(std::string(section) + "." + id_field +
+                         " is required and must be a string");
+  }
+  if (body_id->get<std::string>() != id) {
+    return Status::Error("The id from the path (\"" + id + "\") does not match the id from "
+                         "the body (\"" + body_id->get<std::string>() + "\").");
+  }
+  if (Given(object, "path_on_host")) {
+    return Status::Error("drive.path_on_host cannot be changed by PATCH in hull-vmm (a "
+                         "running drive keeps its disk); PATCH changes rate_limiter only");
+  }
+  UpdateRateLimiters update{kind, id, {}, {}, {}};
+  auto read = [&](const char* key, devices::rate_limiter::RateLimiterUpdate* out) -> Status {
+    if (!Given(object, key)) return Status::Ok();
+    return config_json::ParseRateLimiterUpdate(object[key], std::string(section) + "." + key,
+                                               out);
+  };
+  RETURN_IF_ERROR(read("rate_limiter", &update.limiter));
+  RETURN_IF_ERROR(read("rx_rate_limiter", &update.rx));
+  RETURN_IF_ERROR(read("tx_rate_limiter", &update.tx));
+  return Action{std::move(update)};
+}
+
 }  // namespace
 
 Result<Action> ParseRequest(const Request& request) {
@@ -192,6 +232,7 @@ Result<Action> ParseRequest(const Request& request) {
 
   if (path == "/" && get) return Action{GetInstanceInfo{}};
   if (path == "/vm/config" && get) return Action{GetVmConfig{}};
+  if (path == "/metrics" && get) return Action{GetMetrics{}};
   if (path == "/machine-config") {
     if (get) return Action{GetMachineConfig{}};
     if (put || patch) return ParseMachineConfig(request.body, patch);
@@ -203,10 +244,17 @@ Result<Action> ParseRequest(const Request& request) {
   using Kind = ConfigureDevice::Kind;
   const std::string kDrives = "/drives/";
   const std::string kInterfaces = "/network-interfaces/";
-  if (path.starts_with(kDrives) && (put || patch)) {
+  if (path.starts_with(kDrives) && patch) {
+    return ParseRateLimiterPatch(request, Kind::kDrive, path.substr(kDrives.size()));
+  }
+  if (path.starts_with(kInterfaces) && patch) {
+    return ParseRateLimiterPatch(request, Kind::kNetworkInterface,
+                                 path.substr(kInterfaces.size()));
+  }
+  if (path.starts_with(kDrives) && put) {
     return ParseDevice(request, Kind::kDrive, path.substr(kDrives.size()), "drives");
   }
-  if (path.starts_with(kInterfaces) && (put || patch)) {
+  if (path.starts_with(kInterfaces) && put) {
     return ParseDevice(request, Kind::kNetworkInterface, path.substr(kInterfaces.size()),
                        "network-interfaces");
   }

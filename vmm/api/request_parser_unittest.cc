@@ -131,7 +131,6 @@ TEST(RequestParser, DevicesAreParsedAsTheirConfigFileSection) {
   const auto& device = std::get<ConfigureDevice>(*drive);
   EXPECT_EQ(device.kind, ConfigureDevice::Kind::kDrive);
   EXPECT_EQ(device.id, "rootfs");
-  EXPECT_FALSE(device.patch);
   EXPECT_EQ(std::get<DriveConfig>(device.device).path_on_host, "/r.ext4");
   auto net = Parse("PUT", "/network-interfaces/eth0",
                    R"({"iface_id": "eth0", "host_dev_name": "tap0", "guest_mac": "06:00:00:00:00:01"})");
@@ -141,9 +140,56 @@ TEST(RequestParser, DevicesAreParsedAsTheirConfigFileSection) {
   auto vsock = Parse("PUT", "/vsock", R"({"guest_cid": 3, "uds_path": "/v"})");
   ASSERT_TRUE(vsock.ok()) << vsock.status().message();
   EXPECT_EQ(std::get<VsockConfig>(std::get<ConfigureDevice>(*vsock).device).uds_path, "/v");
-  auto patch = Parse("PATCH", "/drives/rootfs", R"({"drive_id": "rootfs", "path_on_host": "/n"})");
-  ASSERT_TRUE(patch.ok());
-  EXPECT_TRUE(std::get<ConfigureDevice>(*patch).patch);
+}
+
+TEST(RequestParser, PatchOfDevicesUpdatesTheirRateLimiters) {
+  auto drive = Parse("PATCH", "/drives/rootfs", R"({"drive_id": "rootfs",
+      "rate_limiter": {"bandwidth": {"size": 1000, "one_time_burst": 5, "refill_time": 10}}})");
+  ASSERT_TRUE(drive.ok()) << drive.status().message();
+  const auto& update = std::get<UpdateRateLimiters>(*drive);
+  EXPECT_EQ(update.kind, ConfigureDevice::Kind::kDrive);
+  EXPECT_EQ(update.id, "rootfs");
+  ASSERT_TRUE(update.limiter.bandwidth.has_value());
+  EXPECT_EQ(*update.limiter.bandwidth, (TokenBucketConfig{1000, 5, 10}));
+  EXPECT_FALSE(update.limiter.ops.has_value());  // left as it is
+  auto net = Parse("PATCH", "/network-interfaces/eth0", R"({"iface_id": "eth0",
+      "rx_rate_limiter": {"ops": {"size": 0, "refill_time": 0}},
+      "tx_rate_limiter": {"bandwidth": {"size": 5, "refill_time": 1}}})");
+  ASSERT_TRUE(net.ok()) << net.status().message();
+  const auto& iface = std::get<UpdateRateLimiters>(*net);
+  EXPECT_EQ(iface.kind, ConfigureDevice::Kind::kNetworkInterface);
+  ASSERT_TRUE(iface.rx.ops.has_value());
+  EXPECT_FALSE(iface.rx.ops->limited());  // size 0: the limit is lifted
+  EXPECT_FALSE(iface.rx.bandwidth.has_value());
+  EXPECT_EQ(iface.tx.bandwidth->size, 5u);
+  // Only the id: nothing to change, and no error (as in Firecracker).
+  EXPECT_TRUE(Parse("PATCH", "/drives/a", R"({"drive_id": "a"})").ok());
+}
+
+TEST(RequestParser, BadPatchesAreRefusedWithTheReason) {
+  ExpectRefused(Parse("PATCH", "/drives/a", R"({"drive_id": "a", "path_on_host": "/n"})"),
+                "drive.path_on_host cannot be changed by PATCH");
+  ExpectRefused(Parse("PATCH", "/drives/a", R"({"drive_id": "b"})"),
+                "The id from the path (\"a\") does not match the id from the body (\"b\")");
+  ExpectRefused(Parse("PATCH", "/drives/a", R"({"rate_limiter": {}})"),
+                "drive.drive_id is required");
+  ExpectRefused(Parse("PATCH", "/drives/a", R"({"drive_id": "a", "is_read_only": true})"),
+                "unknown field \"is_read_only\"");
+  ExpectRefused(Parse("PATCH", "/network-interfaces/e", R"({"iface_id": "e", "rate_limiter": {}})"),
+                "unknown field \"rate_limiter\"");
+  ExpectRefused(Parse("PATCH", "/drives/a",
+                      R"({"drive_id": "a", "rate_limiter": {"ops": {"size": 7, "refill_time": 0}}})"),
+                "drive.rate_limiter.ops.refill_time must be at least 1");
+  ExpectRefused(Parse("PATCH", "/network-interfaces/e",
+                      R"({"iface_id": "e", "tx_rate_limiter": {"ops": {"size": "7", "refill_time": 1}}})"),
+                "network-interface.tx_rate_limiter.ops.size must be an unsigned integer");
+  ExpectRefused(Parse("PATCH", "/drives/a-b", R"({"drive_id": "a-b"})"), "is not a valid ID");
+}
+
+TEST(RequestParser, MetricsAreAGet) {
+  EXPECT_TRUE(std::holds_alternative<GetMetrics>(*Parse("GET", "/metrics")));
+  ExpectRefused(Parse("PUT", "/metrics", "{}"), "Invalid request method and/or path");
+  ExpectRefused(Parse("GET", "/metrics", "{}"), "GET request cannot have a body.");
 }
 
 TEST(RequestParser, BadDeviceRequestsAreRefusedWithTheReason) {

@@ -176,13 +176,68 @@ TEST(ConfigFile, DriveErrorsNameTheField) {
             "drives[0].path_on_host is required");
   EXPECT_THAT(ErrorOf(R"({"drives": [{"drive_id": "a", "path_on_host": "/x", "is_root_device": false, "cache_type": "None"}]})"),
               HasSubstr("drives[0].cache_type must be one of \"Unsafe\", \"Writeback\""));
-  EXPECT_EQ(ErrorOf(R"({"drives": [{"drive_id": "a", "path_on_host": "/x", "is_root_device": false, "rate_limiter": {"ops": {"size": 1, "refill_time": 1}}}]})"),
-            "drives[0].rate_limiter is not supported yet by hull-vmm; leave it null or out");
   EXPECT_THAT(ErrorOf(R"({"drives": [{"drive_id": "a", "socket": "/vhost", "is_root_device": false}]})"),
               HasSubstr("vhost-user drives are not supported"));
   EXPECT_THAT(ErrorOf(R"({"drives": {"drive_id": "a"}})"), HasSubstr("drives must be an array"));
   EXPECT_THAT(ErrorOf(R"({"drives": [{"drive_id": "a", "path_on_host": "/x", "is_root_device": false, "io_engine": "Uring"}]})"),
               HasSubstr("drives[0].io_engine must be \"Sync\" or \"Async\""));
+}
+
+TEST(ConfigFile, RateLimitersAreReadAndWrittenBack) {
+  base::Result<VmConfig> config = ParseConfigFile(R"({
+      "drives": [{"drive_id": "a", "path_on_host": "/x", "is_root_device": false,
+                  "rate_limiter": {"bandwidth": {"size": 1048576, "one_time_burst": 4096,
+                                                 "refill_time": 100},
+                                   "ops": {"size": 100, "refill_time": 1000}}}],
+      "network-interfaces": [{"iface_id": "eth0", "host_dev_name": "tap0",
+                              "rx_rate_limiter": {"bandwidth": {"size": 1000, "refill_time": 10}},
+                              "tx_rate_limiter": {"ops": {"size": 5, "refill_time": 1}}}]})");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const RateLimiterConfig& drive = config->drives[0].rate_limiter;
+  EXPECT_EQ(drive.bandwidth, (TokenBucketConfig{1048576, 4096, 100}));
+  EXPECT_EQ(drive.ops, (TokenBucketConfig{100, 0, 1000}));
+  EXPECT_EQ(config->network_interfaces[0].rx_rate_limiter.bandwidth, (TokenBucketConfig{1000, 0, 10}));
+  EXPECT_FALSE(config->network_interfaces[0].rx_rate_limiter.ops.limited());
+  EXPECT_EQ(config->network_interfaces[0].tx_rate_limiter.ops, (TokenBucketConfig{5, 0, 1}));
+  // Round trip through the writer (GET /vm/config).
+  base::Result<std::string> text = FormatConfigFile(*config);
+  ASSERT_TRUE(text.ok());
+  base::Result<VmConfig> again = ParseConfigFile(*text);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->drives[0].rate_limiter, drive);
+  EXPECT_EQ(again->network_interfaces[0].tx_rate_limiter,
+            config->network_interfaces[0].tx_rate_limiter);
+  // null and {} are no limit.
+  config = ParseConfigFile(R"({"drives": [{"drive_id": "a", "path_on_host": "/x",
+      "is_root_device": false, "rate_limiter": {}}], "network-interfaces": [{"iface_id": "e",
+      "host_dev_name": "t", "rx_rate_limiter": null}]})");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_FALSE(config->drives[0].rate_limiter.limited());
+}
+
+TEST(ConfigFile, BadRateLimitersAreRefusedNamingTheField) {
+  auto drive = [](const std::string& limiter) {
+    return ErrorOf(R"({"drives": [{"drive_id": "a", "path_on_host": "/x", "is_root_device": false, "rate_limiter": )" +
+                   limiter + "}]}");
+  };
+  EXPECT_EQ(drive(R"({"bandwidth": {"size": 100}})"),
+            "drives[0].rate_limiter.bandwidth.refill_time is required");
+  EXPECT_EQ(drive(R"({"ops": {"refill_time": 100}})"), "drives[0].rate_limiter.ops.size is required");
+  EXPECT_THAT(drive(R"({"ops": {"size": -1, "refill_time": 100}})"),
+              HasSubstr("drives[0].rate_limiter.ops.size must not be negative"));
+  EXPECT_THAT(drive(R"({"ops": {"size": 1.5, "refill_time": 100}})"),
+              HasSubstr("drives[0].rate_limiter.ops.size must be an integer"));
+  EXPECT_THAT(drive(R"({"bandwidth": {"size": 1, "refill_time": 1, "burst": 2}})"),
+              HasSubstr("unknown field \"burst\" in drives[0].rate_limiter.bandwidth"));
+  EXPECT_THAT(drive(R"({"size": 1})"), HasSubstr("unknown field \"size\" in drives[0].rate_limiter"));
+  EXPECT_THAT(drive(R"({"bandwidth": {"size": 1000, "refill_time": 0}})"),
+              HasSubstr("drives[0].rate_limiter.bandwidth.refill_time must be at least 1"));
+  EXPECT_THAT(drive(R"({"ops": {"size": 0, "one_time_burst": 10, "refill_time": 5}})"),
+              HasSubstr("drives[0].rate_limiter.ops.one_time_burst is 10 but size is 0"));
+  EXPECT_THAT(ErrorOf(R"({"network-interfaces": [{"iface_id": "eth0", "host_dev_name": "t", "tx_rate_limiter": {"ops": {"size": 3, "refill_time": 0}}}]})"),
+              HasSubstr("network-interfaces[0].tx_rate_limiter.ops.refill_time must be at least 1"));
+  // Size 0 with a refill time: no limit, not an error.
+  EXPECT_EQ(drive(R"({"bandwidth": {"size": 0, "refill_time": 100}})"), "OK");
 }
 
 TEST(ConfigFile, AsyncIoEngineIsAcceptedWithANote) {
@@ -216,8 +271,6 @@ TEST(ConfigFile, NetworkAndVsockErrorsNameTheField) {
               HasSubstr("network-interfaces[0].guest_mac must be a MAC address"));
   EXPECT_EQ(ErrorOf(R"({"network-interfaces": [{"iface_id": "eth0"}]})"),
             "network-interfaces[0].host_dev_name is required");
-  EXPECT_THAT(ErrorOf(R"({"network-interfaces": [{"iface_id": "eth0", "host_dev_name": "t", "rx_rate_limiter": {}}]})"),
-              HasSubstr("network-interfaces[0].rx_rate_limiter is not supported yet"));
   EXPECT_EQ(ErrorOf(R"({"vsock": {"guest_cid": 3}})"), "vsock.uds_path is required");
   EXPECT_THAT(ErrorOf(R"({"vsock": {"guest_cid": -3, "uds_path": "/v"}})"),
               HasSubstr("vsock.guest_cid must not be negative"));

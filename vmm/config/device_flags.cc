@@ -68,14 +68,52 @@ Result<bool> Switch(const char* flag, const Settings& settings, const char* key)
   return true;
 }
 
+// "SIZE:REFILL_MS[:BURST]" → a token bucket; "0:0" is no limit.
+Result<TokenBucketConfig> ParseBucket(const char* flag, const char* key, const std::string& text) {
+  auto bad = [&] {
+    return Status::Error(std::string("--") + flag + ": " + key + " must be SIZE:REFILL_MS or "
+                         "SIZE:REFILL_MS:ONE_TIME_BURST (numbers; tokens per refill time in "
+                         "milliseconds), got \"" + text + "\"");
+  };
+  std::vector<uint64_t> numbers;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t colon = text.find(':', start);
+    if (colon == std::string::npos) colon = text.size();
+    std::optional<uint64_t> number = internal::ParseUnsignedText(text.substr(start, colon - start));
+    if (!number) return bad();
+    numbers.push_back(*number);
+    start = colon + 1;
+  }
+  if (numbers.size() < 2 || numbers.size() > 3) return bad();
+  return TokenBucketConfig{.size = numbers[0],
+                           .one_time_burst = numbers.size() == 3 ? numbers[2] : 0,
+                           .refill_time_ms = numbers[1]};
+}
+
+// The rate-limit settings `bw_key` and `ops_key` (each optional) into `limiter`.
+Status ReadLimiter(const char* flag, const Settings& settings, const char* bw_key,
+                   const char* ops_key, RateLimiterConfig* limiter) {
+  ASSIGN_OR_RETURN(std::optional<std::string> bw, Value(flag, settings, bw_key, false));
+  if (bw) {
+    ASSIGN_OR_RETURN(limiter->bandwidth, ParseBucket(flag, bw_key, *bw));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> ops, Value(flag, settings, ops_key, false));
+  if (ops) {
+    ASSIGN_OR_RETURN(limiter->ops, ParseBucket(flag, ops_key, *ops));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<DriveConfig> ParseDriveFlag(const std::string& text) {
   constexpr char kSyntax[] = "id=ID,path=FILE[,ro][,root][,partuuid=UUID]"
-                             "[,cache=unsafe|writeback][,overlay=FILE]";
+                             "[,cache=unsafe|writeback][,overlay=FILE][,bw=SIZE:MS][,ops=N:MS]";
   ASSIGN_OR_RETURN(Settings settings,
                    SplitSettings("drive", text,
-                                 {"id", "path", "ro", "root", "partuuid", "cache", "overlay"},
+                                 {"id", "path", "ro", "root", "partuuid", "cache", "overlay",
+                                  "bw", "ops"},
                                  kSyntax));
   DriveConfig drive;
   ASSIGN_OR_RETURN(std::optional<std::string> id, Value("drive", settings, "id", true));
@@ -96,12 +134,16 @@ Result<DriveConfig> ParseDriveFlag(const std::string& text) {
   ASSIGN_OR_RETURN(std::optional<std::string> overlay,
                    Value("drive", settings, "overlay", false));
   if (overlay) drive.overlay_path = *overlay;
+  RETURN_IF_ERROR(ReadLimiter("drive", settings, "bw", "ops", &drive.rate_limiter));
   return drive;
 }
 
 Result<NetworkInterfaceConfig> ParseNetFlag(const std::string& text) {
   ASSIGN_OR_RETURN(Settings settings,
-                   SplitSettings("net", text, {"id", "tap", "mac"}, "id=ID,tap=NAME[,mac=MAC]"));
+                   SplitSettings("net", text,
+                                 {"id", "tap", "mac", "rx-bw", "rx-ops", "tx-bw", "tx-ops"},
+                                 "id=ID,tap=NAME[,mac=MAC][,rx-bw=SIZE:MS][,rx-ops=N:MS]"
+                                 "[,tx-bw=SIZE:MS][,tx-ops=N:MS]"));
   NetworkInterfaceConfig iface;
   ASSIGN_OR_RETURN(std::optional<std::string> id, Value("net", settings, "id", true));
   ASSIGN_OR_RETURN(std::optional<std::string> tap, Value("net", settings, "tap", true));
@@ -114,6 +156,8 @@ Result<NetworkInterfaceConfig> ParseNetFlag(const std::string& text) {
       return Status::Error("--net: mac must look like 06:00:ac:10:00:02, got \"" + *mac + "\"");
     }
   }
+  RETURN_IF_ERROR(ReadLimiter("net", settings, "rx-bw", "rx-ops", &iface.rx_rate_limiter));
+  RETURN_IF_ERROR(ReadLimiter("net", settings, "tx-bw", "tx-ops", &iface.tx_rate_limiter));
   return iface;
 }
 

@@ -17,12 +17,59 @@ Status RequireFields(const Object& obj, std::initializer_list<const char*> keys)
   return Status::Ok();
 }
 
-// Firecracker's rate limiters come with issue 8's token buckets. Until then asking for
-// one is an error rather than a silently unlimited device; null is "none".
-Status RefuseRateLimiter(const Object& obj, const char* key) {
-  if (obj.Find(key) == nullptr) return Status::Ok();
-  return Status::Error(obj.PathOf(key) + " is not supported yet by hull-vmm; leave it null "
-                       "or out");
+// Firecracker's TokenBucket: size and refill_time required, one_time_burst optional.
+Status ParseTokenBucket(const json& value, const std::string& path, TokenBucketConfig* bucket) {
+  ASSIGN_OR_RETURN(Object obj, Object::Open(value, path, {"size", "one_time_burst",
+                                                          "refill_time"}));
+  RETURN_IF_ERROR(RequireFields(obj, {"size", "refill_time"}));
+  *bucket = {};
+  RETURN_IF_ERROR(ReadUnsigned(obj, "size", &bucket->size));
+  RETURN_IF_ERROR(ReadUnsigned(obj, "one_time_burst", &bucket->one_time_burst));
+  return ReadUnsigned(obj, "refill_time", &bucket->refill_time_ms);
+}
+
+json FormatTokenBucket(const TokenBucketConfig& bucket) {
+  json out = {{"size", bucket.size}, {"refill_time", bucket.refill_time_ms}};
+  if (bucket.one_time_burst != 0) out["one_time_burst"] = bucket.one_time_burst;
+  return out;
+}
+
+}  // namespace
+
+Status ParseRateLimiterUpdate(const json& value, const std::string& path,
+                              devices::rate_limiter::RateLimiterUpdate* update) {
+  ASSIGN_OR_RETURN(Object obj, Object::Open(value, path, {"bandwidth", "ops"}));
+  if (const json* bucket = obj.Find("bandwidth")) {
+    RETURN_IF_ERROR(ParseTokenBucket(*bucket, obj.PathOf("bandwidth"), &update->bandwidth.emplace()));
+  }
+  if (const json* bucket = obj.Find("ops")) {
+    RETURN_IF_ERROR(ParseTokenBucket(*bucket, obj.PathOf("ops"), &update->ops.emplace()));
+  }
+  RateLimiterConfig given;
+  update->ApplyTo(&given);
+  return CheckRateLimiter(given, path);
+}
+
+json FormatRateLimiter(const RateLimiterConfig& limiter) {
+  json out = json::object();
+  if (limiter.bandwidth != TokenBucketConfig{}) {
+    out["bandwidth"] = FormatTokenBucket(limiter.bandwidth);
+  }
+  if (limiter.ops != TokenBucketConfig{}) out["ops"] = FormatTokenBucket(limiter.ops);
+  return out;
+}
+
+namespace {
+
+// A rate_limiter object (null or absent: no limit). Buckets left out are no limit.
+Status ReadRateLimiter(const Object& obj, const char* key, RateLimiterConfig* limiter) {
+  const json* value = obj.Find(key);
+  if (value == nullptr) return Status::Ok();
+  devices::rate_limiter::RateLimiterUpdate update;
+  RETURN_IF_ERROR(ParseRateLimiterUpdate(*value, obj.PathOf(key), &update));
+  *limiter = {};
+  update.ApplyTo(limiter);
+  return Status::Ok();
 }
 
 Status ParseDrive(const json& value, const std::string& path, DriveConfig* drive,
@@ -44,7 +91,7 @@ Status ParseDrive(const json& value, const std::string& path, DriveConfig* drive
   RETURN_IF_ERROR(ReadString(obj, "partuuid", &drive->partuuid));
   RETURN_IF_ERROR(ReadBool(obj, "is_read_only", &drive->is_read_only));
   RETURN_IF_ERROR(ReadEnum(obj, "cache_type", kCacheTypeNames, &drive->cache_type));
-  RETURN_IF_ERROR(RefuseRateLimiter(obj, "rate_limiter"));
+  RETURN_IF_ERROR(ReadRateLimiter(obj, "rate_limiter", &drive->rate_limiter));
   std::string io_engine = "Sync";
   RETURN_IF_ERROR(ReadString(obj, "io_engine", &io_engine));
   if (io_engine != "Sync" && io_engine != "Async") {
@@ -75,8 +122,8 @@ Status ParseInterface(const json& value, const std::string& path,
                            "\"06:00:ac:10:00:02\", got " + Quote(mac));
     }
   }
-  RETURN_IF_ERROR(RefuseRateLimiter(obj, "rx_rate_limiter"));
-  return RefuseRateLimiter(obj, "tx_rate_limiter");
+  RETURN_IF_ERROR(ReadRateLimiter(obj, "rx_rate_limiter", &iface->rx_rate_limiter));
+  return ReadRateLimiter(obj, "tx_rate_limiter", &iface->tx_rate_limiter);
 }
 
 }  // namespace
@@ -130,12 +177,21 @@ void FormatDeviceSections(const VmConfig& config, json* root) {
                   {"cache_type", NameOf(kCacheTypeNames, drive.cache_type)}};
     if (!drive.partuuid.empty()) entry["partuuid"] = drive.partuuid;
     if (!drive.overlay_path.empty()) entry["overlay_path"] = drive.overlay_path;
+    if (drive.rate_limiter != RateLimiterConfig{}) {
+      entry["rate_limiter"] = FormatRateLimiter(drive.rate_limiter);
+    }
     drives.push_back(std::move(entry));
   }
   json interfaces = json::array();
   for (const NetworkInterfaceConfig& iface : config.network_interfaces) {
     json entry = {{"iface_id", iface.iface_id}, {"host_dev_name", iface.host_dev_name}};
     if (iface.guest_mac) entry["guest_mac"] = FormatMacAddress(*iface.guest_mac);
+    if (iface.rx_rate_limiter != RateLimiterConfig{}) {
+      entry["rx_rate_limiter"] = FormatRateLimiter(iface.rx_rate_limiter);
+    }
+    if (iface.tx_rate_limiter != RateLimiterConfig{}) {
+      entry["tx_rate_limiter"] = FormatRateLimiter(iface.tx_rate_limiter);
+    }
     interfaces.push_back(std::move(entry));
   }
   (*root)["drives"] = std::move(drives);

@@ -20,6 +20,13 @@ namespace hull::vmm::config_json {
 [[nodiscard]] base::Status ParseVsock(const nlohmann::json& value, VmConfig* config,
                                       ConfigFileExtras* extras);
 
+// A rate_limiter object as a PATCH gives it: each bucket given is set, the others are
+// left out of `update`. Errors name the field under `path`.
+[[nodiscard]] base::Status ParseRateLimiterUpdate(const nlohmann::json& value,
+                                                  const std::string& path,
+                                                  devices::rate_limiter::RateLimiterUpdate* update);
+nlohmann::json FormatRateLimiter(const RateLimiterConfig& limiter);
+
 // Adds the device sections of `config` to `root` (a config file's top-level object),
 // in the same format the parsers read.
 void FormatDeviceSections(const VmConfig& config, nlohmann::json* root);

@@ -290,6 +290,29 @@ TEST(Flags, DriveFlagReplacesTheConfigFileDriveWithTheSameId) {
   EXPECT_EQ(parsed->config.drives[1].drive_id, "data");
 }
 
+TEST(Flags, RateLimitSettingsOfDrivesAndInterfaces) {
+  auto parsed = Parse({"--kernel", "/k", "--drive", "id=d,path=/d,bw=1048576:100:65536,ops=500:1000",
+                       "--net", "id=eth0,tap=t0,rx-bw=1000:10,tx-ops=50:100"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  const RateLimiterConfig& drive = parsed->config.drives[0].rate_limiter;
+  EXPECT_EQ(drive.bandwidth, (TokenBucketConfig{1048576, 65536, 100}));
+  EXPECT_EQ(drive.ops, (TokenBucketConfig{500, 0, 1000}));
+  const NetworkInterfaceConfig& iface = parsed->config.network_interfaces[0];
+  EXPECT_EQ(iface.rx_rate_limiter.bandwidth, (TokenBucketConfig{1000, 0, 10}));
+  EXPECT_FALSE(iface.rx_rate_limiter.ops.limited());
+  EXPECT_EQ(iface.tx_rate_limiter.ops, (TokenBucketConfig{50, 0, 100}));
+  EXPECT_FALSE(iface.tx_rate_limiter.bandwidth.limited());
+
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--drive", "id=a,path=/x,bw=100"}),
+              HasSubstr("--drive: bw must be SIZE:REFILL_MS"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--drive", "id=a,path=/x,ops=1:2:3:4"}),
+              HasSubstr("--drive: ops must be SIZE:REFILL_MS"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--net", "id=e,tap=t,rx-bw=x:1"}),
+              HasSubstr("--net: rx-bw must be SIZE:REFILL_MS"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--drive", "id=a,path=/x,bw=100:0"}),
+              HasSubstr("rate_limiter.bandwidth.refill_time must be at least 1"));
+}
+
 TEST(Flags, BadDeviceFlagsSayWhatToGive) {
   EXPECT_THAT(ErrorOf({"--kernel", "/k", "--drive", "path=/x"}), HasSubstr("--drive needs id=..."));
   EXPECT_THAT(ErrorOf({"--kernel", "/k", "--drive", "id=a,path=/x,rw"}),

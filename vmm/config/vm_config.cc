@@ -75,6 +75,28 @@ Status ValidateHull(const VmConfig& config) {
 constexpr size_t kMaxUdsPath = 108 - 1 - 11;
 constexpr size_t kMaxTapName = 15;  // IFNAMSIZ - 1
 
+Status CheckTokenBucket(const TokenBucketConfig& bucket, const std::string& field) {
+  if (bucket.size != 0 && bucket.refill_time_ms == 0) {
+    return Status::Error(field + ".refill_time must be at least 1 (milliseconds to refill "
+                         "the bucket) when size is " + std::to_string(bucket.size) +
+                         "; size 0 means no limit");
+  }
+  if (bucket.size == 0 && bucket.one_time_burst != 0) {
+    return Status::Error(field + ".one_time_burst is " + std::to_string(bucket.one_time_burst) +
+                         " but size is 0 (no limit); give a size or drop one_time_burst");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckRateLimiter(const RateLimiterConfig& limiter, const std::string& field) {
+  RETURN_IF_ERROR(CheckTokenBucket(limiter.bandwidth, field + ".bandwidth"));
+  return CheckTokenBucket(limiter.ops, field + ".ops");
+}
+
+namespace {
+
 Status ValidateDrives(const VmConfig& config) {
   std::set<std::string> ids;
   const DriveConfig* root = nullptr;
@@ -86,6 +108,7 @@ Status ValidateDrives(const VmConfig& config) {
       return Status::Error("two drives have the drive_id \"" + drive.drive_id + "\"");
     }
     if (drive.path_on_host.empty()) return Status::Error(field + ".path_on_host is required");
+    RETURN_IF_ERROR(CheckRateLimiter(drive.rate_limiter, field + ".rate_limiter"));
     RETURN_IF_ERROR(CheckPath(drive.path_on_host, (field + ".path_on_host").c_str()));
     RETURN_IF_ERROR(CheckPath(drive.overlay_path, (field + ".overlay_path").c_str()));
     if (drive.is_root_device) {
@@ -122,6 +145,8 @@ Status ValidateNetworkInterfaces(const VmConfig& config) {
       return Status::Error("two network interfaces have the iface_id \"" + iface.iface_id +
                            "\"");
     }
+    RETURN_IF_ERROR(CheckRateLimiter(iface.rx_rate_limiter, field + ".rx_rate_limiter"));
+    RETURN_IF_ERROR(CheckRateLimiter(iface.tx_rate_limiter, field + ".tx_rate_limiter"));
     const std::string& tap = iface.host_dev_name;
     if (tap.empty() || tap.size() > kMaxTapName || tap.find('/') != std::string::npos ||
         tap.find('\0') != std::string::npos || tap == "." || tap == "..") {

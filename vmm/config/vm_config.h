@@ -11,12 +11,18 @@
 #include <vector>
 
 #include "base/status.h"
+#include "devices/rate_limiter/rate_limiter_config.h"
 
 namespace hull::vmm {
 
 enum class MemoryBacking { kAnonymous, kMemfd };
 enum class HugePages { kNone, k2M };
 enum class SerialOutput { kStdout, kFile, kPty, kNone };
+
+// Firecracker's rate_limiter object: a bandwidth (bytes) and an ops token bucket, each
+// {size, one_time_burst, refill_time (ms)}; a bucket of size 0 is no limit.
+using RateLimiterConfig = devices::rate_limiter::RateLimiterConfig;
+using TokenBucketConfig = devices::rate_limiter::TokenBucketConfig;
 
 struct CpuidMask {
   uint32_t leaf = 0;
@@ -41,6 +47,7 @@ struct DriveConfig {
   // hull extension: copy-on-write. path_on_host is opened read-only and shared; this VM's
   // writes land in this sparse overlay file (created when missing). Empty: no overlay.
   std::string overlay_path;
+  RateLimiterConfig rate_limiter;  // default: no limit
 };
 
 // network-interfaces[]: a virtio-net device on a host tap.
@@ -48,6 +55,8 @@ struct NetworkInterfaceConfig {
   std::string iface_id;
   std::string host_dev_name;  // the tap's name; opened, or created when it does not exist
   std::optional<std::array<uint8_t, 6>> guest_mac;  // none: hull-vmm picks one
+  RateLimiterConfig rx_rate_limiter;  // frames to the guest; default: no limit
+  RateLimiterConfig tx_rate_limiter;  // frames from the guest
 };
 
 // vsock: a virtio-vsock device whose host side is a Unix socket (Firecracker's scheme).
@@ -95,6 +104,11 @@ inline constexpr uint32_t kMaxVcpus = 254;
 // Firecracker's rule for drive_id and iface_id (and the {id} of their API paths):
 // alphanumeric characters and underscores, 1 to 64 of them.
 [[nodiscard]] base::Status CheckDeviceId(const std::string& id, const char* field);
+
+// A size without a refill_time, or a one_time_burst without a size, is an error naming
+// `field` ("drives[0].rate_limiter.bandwidth.refill_time must be ...").
+[[nodiscard]] base::Status CheckRateLimiter(const RateLimiterConfig& limiter,
+                                            const std::string& field);
 
 // "06:00:ac:10:00:02" (either case) → bytes; nullopt when malformed.
 std::optional<std::array<uint8_t, 6>> ParseMacAddress(const std::string& text);

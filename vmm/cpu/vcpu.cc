@@ -147,8 +147,34 @@ void VcpuThread::Loop() {
   }
 }
 
+const char* ExitKindName(kvm::VcpuExit::Kind kind) {
+  using Kind = kvm::VcpuExit::Kind;
+  switch (kind) {
+    case Kind::kIoIn: return "io_in";
+    case Kind::kIoOut: return "io_out";
+    case Kind::kMmioRead: return "mmio_read";
+    case Kind::kMmioWrite: return "mmio_write";
+    case Kind::kHlt: return "hlt";
+    case Kind::kShutdown: return "shutdown";
+    case Kind::kSystemReset: return "system_reset";
+    case Kind::kSystemShutdown: return "system_shutdown";
+    case Kind::kInternalError: return "internal_error";
+    case Kind::kFailEntry: return "fail_entry";
+    case Kind::kInterrupted: return "interrupted";
+    case Kind::kUnknown: return "other";
+  }
+  return "other";
+}
+
+ExitCounts VcpuThread::exit_counts() const {
+  ExitCounts out{};
+  for (size_t i = 0; i < kExitKinds; ++i) out[i] = exits_[i].load(std::memory_order_relaxed);
+  return out;
+}
+
 bool VcpuThread::HandleExit(const kvm::VcpuExit& exit) {
   using Kind = kvm::VcpuExit::Kind;
+  exits_[static_cast<size_t>(exit.kind)].fetch_add(1, std::memory_order_relaxed);
   // Only the exits that end the VM need words; port and MMIO exits are the hot path.
   auto where = [&] { return "vCPU " + std::to_string(vcpu_.id()) + ": " + kvm::DescribeExit(exit); };
   switch (exit.kind) {

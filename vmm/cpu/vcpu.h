@@ -10,6 +10,8 @@
 
 #include <pthread.h>
 
+#include <array>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -19,6 +21,12 @@
 #include "vmm/kvm/kvm_vcpu.h"
 
 namespace hull::vmm::cpu {
+
+// How many times KVM_RUN returned, by reason (kvm::VcpuExit::Kind), for metrics.
+inline constexpr size_t kExitKinds = static_cast<size_t>(kvm::VcpuExit::Kind::kUnknown) + 1;
+using ExitCounts = std::array<uint64_t, kExitKinds>;
+// "io_in", "mmio_write", ...: the metrics name of each kind.
+const char* ExitKindName(kvm::VcpuExit::Kind kind);
 
 class VcpuThread {
  public:
@@ -40,6 +48,8 @@ class VcpuThread {
   void Join();
 
   uint32_t id() const { return vcpu_.id(); }
+  // Any thread; relaxed reads of counters only this vCPU's thread writes.
+  ExitCounts exit_counts() const;
 
  private:
   enum class Request { kRun, kPause, kStop };
@@ -65,6 +75,7 @@ class VcpuThread {
   Request request_ = Request::kRun;  // guarded by mu_
   bool parked_ = false;              // guarded by mu_
   bool warned_unmapped_ = false;     // vCPU thread only
+  std::array<std::atomic<uint64_t>, kExitKinds> exits_{};  // written by the vCPU thread
 };
 
 }  // namespace hull::vmm::cpu

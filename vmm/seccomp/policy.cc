@@ -118,6 +118,7 @@ Policy PolicyFor(ThreadKind kind) {
     case ThreadKind::kBlockWorker:
       AddDiskIo(p);
       p.allow.push_back(Ioctl(kKvmIrqLine));  // used-buffer interrupts without an irqfd
+      Add(p, {"timerfd_settime"});            // the drive's rate limiter (on the vCPU list too)
       break;
     case ThreadKind::kApi:
       p.allow.push_back(Ioctl(FIONBIO));      // Boost.Asio's non-blocking mode
