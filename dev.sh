@@ -72,6 +72,7 @@ VMM=$BUILD/vmm/hull-vmm
 GUEST_ELF=$BUILD/tests/guests/hull-test-guest.elf
 GUEST_BZ=$BUILD/tests/guests/hull-test-guest.bzImage
 NESTED=$ROOT/tests/nested/run-in-tcg-kvm.sh
+JAILER=$BUILD/jailer/hull-jailer
 
 # Runs a command where /dev/kvm works: here, or inside QEMU/TCG (tests/nested).
 with_kvm() {
@@ -80,7 +81,7 @@ with_kvm() {
   else
     say "no usable /dev/kvm on this host: running inside a QEMU/TCG VM that provides KVM (tests/nested)"
     "$NESTED" --timeout 900 --add "$VMM" --add "$GUEST_ELF" --add "$GUEST_BZ" \
-      --add "$BUILD/tests/kvm/vmm_boot_tests" \
+      --add "$BUILD/tests/kvm/vmm_boot_tests" --add "$JAILER" --env HULL_JAILER="$JAILER" \
       --env HULL_VMM="$VMM" --env HULL_TEST_GUEST_ELF="$GUEST_ELF" \
       --env HULL_TEST_GUEST_BZIMAGE="$GUEST_BZ" -- "$@"
   fi

@@ -74,6 +74,15 @@ TEST(UniqueFd, ReadFileToStringRespectsLimit) {
   unlink(path);
 }
 
+// procfs (like sysfs and cgroupfs) gives its files a size of 0: they are read to the end.
+TEST(UniqueFd, ReadFileToStringReadsProcFilesThatSayTheyAreEmpty) {
+  Result<std::string> status = ReadFileToString("/proc/self/status");
+  ASSERT_TRUE(status.ok()) << status.status().message();
+  EXPECT_EQ(status->rfind("Name:", 0), 0u) << *status;
+  EXPECT_NE(status->find("\nPid:"), std::string::npos);
+  EXPECT_FALSE(ReadFileToString("/proc/self/status", 16).ok());
+}
+
 TEST(EventFd, SignalAccumulatesAndConsumes) {
   Result<EventFd> e = EventFd::Create(EFD_NONBLOCK);
   ASSERT_TRUE(e.ok());

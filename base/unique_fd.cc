@@ -71,6 +71,21 @@ Result<std::string> ReadFileToString(const std::string& path, size_t max_size) {
     return Status::Error(path + " is too large (" + std::to_string(st.st_size) +
                          " bytes, limit " + std::to_string(max_size) + ")");
   }
+  if (st.st_size == 0) {
+    // procfs, sysfs and cgroupfs files say 0 bytes and have content: read to the end.
+    std::string data;
+    char chunk[4096];
+    for (;;) {
+      ssize_t n = ::read(fd.get(), chunk, sizeof(chunk));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::Errno("reading " + path);
+      if (n == 0) return data;
+      if (data.size() + static_cast<size_t>(n) > max_size) {
+        return Status::Error(path + " is larger than the limit of " + std::to_string(max_size) + " bytes");
+      }
+      data.append(chunk, static_cast<size_t>(n));
+    }
+  }
   std::string data(static_cast<size_t>(st.st_size), '\0');
   if (Status s = ReadFully(fd.get(), data.data(), data.size()); !s.ok()) {
     return s.WithContext("reading " + path);
