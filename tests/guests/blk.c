@@ -10,6 +10,10 @@
 // status bytes: 0 OK, 1 IOERR, 2 UNSUPP), blk.compare=ok|mismatch (after the write;
 // with a failed write: whether the disk still holds what was there before).
 // Pattern byte i of the 4 KiB written: (i + (i >> 8) * 13 + 0x5a) & 0xff.
+// With hulltest.blk.stream_kib=K it then reads K KiB more in 4 KiB requests (sectors
+// from 0, wrapping at the capacity) between the lines blk.stream=start and
+// blk.stream=done, for a host that times the transfer (the rate limiter's test), and
+// reports blk.stream_errors (requests not answered OK).
 #include "guest.h"
 #include "virtio_driver.h"
 
@@ -83,6 +87,20 @@ static bool same(uint64_t a, uint64_t b, uint32_t len) {
   return true;
 }
 
+static void stream(struct virtq* vq, uint64_t capacity, uint64_t kib) {
+  const uint64_t sectors = IO_BYTES / 512;
+  uint64_t sector = 0, errors = 0;
+  put_str("blk.stream=start\n");
+  for (uint64_t done = 0; done < kib; done += IO_BYTES / 1024) {
+    if (sector + sectors > capacity) sector = 0;
+    struct virtq_buf in = {READ_ADDR, IO_BYTES, true};
+    if (request(vq, VIRTIO_BLK_T_IN, sector, &in, 1) != 0) errors++;
+    sector += sectors;
+  }
+  put_str("blk.stream=done\n");
+  put_kv_dec("blk.stream_errors", errors);
+}
+
 _Noreturn void mode_blk(const struct cmdline* cmdline) {
   uint64_t index = 0, sector = 8;
   if (!cmdline_decimal(cmdline, "hulltest.blk.index", &index)) index = 0;
@@ -129,5 +147,9 @@ _Noreturn void mode_blk(const struct cmdline* cmdline) {
   put_kv_dec("blk.read_status", request(&vq, VIRTIO_BLK_T_IN, sector, &in, 1));
   bool ok = same(READ_ADDR, write_status == 0 ? WRITE_ADDR : BEFORE_ADDR, IO_BYTES);
   put_kv_str("blk.compare", ok ? "ok" : "mismatch");
+  uint64_t stream_kib = 0;
+  if (cmdline_decimal(cmdline, "hulltest.blk.stream_kib", &stream_kib)) {
+    stream(&vq, virtio_config64(&dev, 0), stream_kib);
+  }
   exit_vm(0);
 }

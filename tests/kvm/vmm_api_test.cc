@@ -85,7 +85,9 @@ TEST_F(VmmApi, BadRequestsGetA400WithAFaultMessage) {
       {"PUT", "/network-interfaces/eth0", R"({"iface_id": "eth0"})",
        "host_dev_name is required"},
       {"PATCH", "/network-interfaces/eth0", R"({"iface_id": "eth0"})",
-       "is not supported by hull-vmm"},
+       "there is no network interface \"eth0\""},
+      {"PATCH", "/drives/rootfs", R"({"drive_id": "rootfs", "path_on_host": "/n"})",
+       "path_on_host cannot be changed"},
       {"PUT", "/vsock", R"({"guest_cid": 2, "uds_path": "/v"})",
        "vsock.guest_cid must be 3 or more"},
   };
@@ -97,6 +99,27 @@ TEST_F(VmmApi, BadRequestsGetA400WithAFaultMessage) {
   }
   EXPECT_TRUE(vmm_->Alive());
   EXPECT_EQ(Call("GET", "/").Json()["state"], "Not started");
+}
+
+TEST_F(VmmApi, PatchSetsRateLimitersAndMetricsAnswerBeforeBoot) {
+  StartVmm({"--drive", "id=data,path=/nonexistent.img,bw=1000:10"});
+  ApiResponse patch = Call("PATCH", "/drives/data",
+                           R"({"drive_id": "data", "rate_limiter": {"ops": {"size": 50, "refill_time": 1000}}})");
+  EXPECT_EQ(patch.status, 204) << patch.body;
+  nlohmann::json drive = Call("GET", "/vm/config").Json()["drives"][0];
+  EXPECT_EQ(drive["rate_limiter"]["bandwidth"]["size"], 1000) << drive.dump();
+  EXPECT_EQ(drive["rate_limiter"]["ops"]["size"], 50) << drive.dump();
+  ApiResponse bad = Call("PATCH", "/drives/data",
+                         R"({"drive_id": "data", "rate_limiter": {"ops": {"size": 50, "refill_time": 0}}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.Fault().find("drive.rate_limiter.ops.refill_time must be at least 1"),
+            std::string::npos) << bad.Fault();
+  // The API thread runs under its seccomp filter: reading /proc/self/statm there works.
+  ApiResponse metrics = Call("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_GT(metrics.Json()["vmm"]["resident_memory_bytes"].get<uint64_t>(), 0u) << metrics.body;
+  EXPECT_GT(metrics.Json()["utc_timestamp_ms"].get<int64_t>(), 0);
+  EXPECT_TRUE(vmm_->Alive()) << vmm_->Err();
 }
 
 TEST_F(VmmApi, InstanceStartWithoutKvmFailsCleanlyAndSigtermRemovesTheSocket) {
