@@ -136,5 +136,27 @@ TEST(Spec, RoundTripsAndRejectsMalformedFiles) {
   EXPECT_FALSE(SpecFromJson("not json").ok());
 }
 
+TEST(Spec, VolumesRoundTripAndBadOnesAreRefused) {
+  GuestSpec spec;
+  spec.args = {"true"};
+  spec.volumes = {{"9p", "hullvol0", "/data", true}, {"blk", "hullvol1", "/srv/db", false}};
+  auto back = SpecFromJson(SpecToJson(spec));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_EQ(back->volumes.size(), 2u);
+  EXPECT_EQ(back->volumes[0].type, "9p");
+  EXPECT_EQ(back->volumes[0].source, "hullvol0");
+  EXPECT_TRUE(back->volumes[0].read_only);
+  EXPECT_EQ(back->volumes[1].target, "/srv/db");
+  auto with = [](const std::string& volume) {
+    return SpecFromJson("{\"args\": [\"x\"], \"volumes\": [" + volume + "]}");
+  };
+  EXPECT_TRUE(with(R"({"type":"blk","source":"hullvol0","target":"/d"})").ok());
+  EXPECT_FALSE(with(R"({"type":"nfs","source":"hullvol0","target":"/d"})").ok());
+  EXPECT_FALSE(with(R"({"type":"9p","source":"a,trans=fd","target":"/d"})").ok());
+  EXPECT_FALSE(with(R"({"type":"9p","source":"hullvol0","target":"d"})").ok());
+  EXPECT_FALSE(with(R"({"type":"9p","source":"hullvol0","target":"/"})").ok());
+  EXPECT_FALSE(with(R"({"type":"9p","source":"","target":"/d"})").ok());
+}
+
 }  // namespace
 }  // namespace hull::guest

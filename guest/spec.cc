@@ -1,5 +1,7 @@
 #include "guest/spec.h"
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 namespace hull::guest {
@@ -25,11 +27,31 @@ std::string SpecToJson(const GuestSpec& spec) {
                     {"dns", spec.network->dns}};
   }
   j["extra_hosts"] = spec.extra_hosts;
+  j["volumes"] = json::array();
+  for (const auto& v : spec.volumes)
+    j["volumes"].push_back({{"type", v.type}, {"source", v.source}, {"target", v.target},
+                            {"read_only", v.read_only}});
   j["channel"] = spec.channel;
   j["vsock_port"] = spec.vsock_port;
   j["wall_clock_ns"] = spec.wall_clock_ns;
   return j.dump();
 }
+
+namespace {
+
+base::Status CheckVolume(const Volume& v) {
+  if (v.type != "9p" && v.type != "blk")
+    return base::Status::Error("spec: a volume's type must be 9p or blk");
+  bool plain = !v.source.empty() && v.source.size() <= 20;
+  for (char c : v.source) plain &= std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  if (!plain) return base::Status::Error("spec: a volume's source must be a short plain name");
+  if (v.target.empty() || v.target[0] != '/' || v.target == "/" ||
+      v.target.find("/../") != std::string::npos || v.target.ends_with("/.."))
+    return base::Status::Error("spec: a volume's target must be an absolute path below /");
+  return base::Status::Ok();
+}
+
+}  // namespace
 
 base::Result<GuestSpec> SpecFromJson(std::string_view text) {
   GuestSpec spec;
@@ -38,7 +60,7 @@ base::Result<GuestSpec> SpecFromJson(std::string_view text) {
     if (!j.is_object()) return base::Status::Error("spec: not a JSON object");
     static const char* const kKnown[] = {"args", "env", "cwd", "user", "hostname", "tty",
                                          "stdin_open", "rlimits", "network", "extra_hosts",
-                                         "channel", "vsock_port", "wall_clock_ns"};
+                                         "volumes", "channel", "vsock_port", "wall_clock_ns"};
     for (auto it = j.begin(); it != j.end(); ++it) {
       bool known = false;
       for (const char* k : kKnown) known |= it.key() == k;
@@ -68,6 +90,12 @@ base::Result<GuestSpec> SpecFromJson(std::string_view text) {
       spec.network = net;
     }
     spec.extra_hosts = j.value("extra_hosts", std::vector<std::string>{});
+    for (const auto& v : j.value("volumes", json::array())) {
+      Volume volume{v.at("type").get<std::string>(), v.at("source").get<std::string>(),
+                    v.at("target").get<std::string>(), v.value("read_only", false)};
+      RETURN_IF_ERROR(CheckVolume(volume));
+      spec.volumes.push_back(volume);
+    }
     spec.channel = j.value("channel", std::string("virtio-serial"));
     if (spec.channel != "virtio-serial" && spec.channel != "vsock")
       return base::Status::Error("spec: channel must be virtio-serial or vsock");

@@ -29,6 +29,18 @@ struct NetworkConfig {
   std::vector<std::string> dns;
 };
 
+// A host directory or disk the container sees at `target` (hull run -v).
+struct Volume {
+  std::string type;    // "9p": a virtio-9p share; "blk": an ext4 virtio-blk disk
+  std::string source;  // 9p: the mount tag; blk: the disk's serial (virtio-blk GET_ID)
+  std::string target;  // absolute path inside the container
+  bool read_only = false;
+};
+
+// The prefix of a volume disk's serial and a 9p share's tag: hull-init never takes such
+// a disk for the image.
+inline constexpr char kVolumePrefix[] = "hullvol";
+
 struct Rlimit {
   std::string name;  // "nofile", "nproc", "core", ... (setrlimit's RLIMIT_ without prefix)
   uint64_t soft = 0;
@@ -46,6 +58,7 @@ struct GuestSpec {
   std::vector<Rlimit> rlimits;
   std::optional<NetworkConfig> network;
   std::vector<std::string> extra_hosts;  // "name:address" lines for /etc/hosts
+  std::vector<Volume> volumes;
   std::string channel = "virtio-serial";  // or "vsock"
   uint32_t vsock_port = kDefaultVsockPort;
   int64_t wall_clock_ns = 0;              // the host's time when it wrote the spec

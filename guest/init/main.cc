@@ -167,6 +167,7 @@ class Host {
     clock_settime(CLOCK_REALTIME, &now);
   }
   if (auto s = SwitchToContainerRoot(); !s.ok()) host.Fail("root file system: " + s.message(), 125);
+  if (auto s = MountVolumes(spec->volumes); !s.ok()) host.Fail(s.message(), 125);
   if (auto s = ConfigureNetwork(*spec); !s.ok()) host.Fail("network: " + s.message(), 125);
   auto id = ResolveUser(spec->user);
   if (!id.ok()) host.Fail(id.status().message(), 125);

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,25 @@ struct Disk {
   std::string label;
 };
 
+// A virtio-blk disk's serial (the VMM's drive id), "" if it has none.
+std::string Serial(const std::string& name) {
+  // sysfs says 4096 bytes for every file: read what is there.
+  std::ifstream file("/sys/block/" + name + "/serial");
+  std::string s;
+  std::getline(file, s, '\0');
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+base::Status MakeDirs(const std::string& path) {
+  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    std::string dir = path.substr(0, slash);
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+      return base::Status::Errno("mkdir " + dir);
+    if (slash == std::string::npos) return base::Status::Ok();
+  }
+}
+
 // The ext4 disks: /dev/vd* whose superblock has the ext4 magic.
 std::vector<Disk> FindExt4Disks() {
   std::vector<Disk> disks;
@@ -36,6 +57,7 @@ std::vector<Disk> FindExt4Disks() {
   if (!dir) return disks;
   while (dirent* e = readdir(dir)) {
     if (strncmp(e->d_name, "vd", 2) != 0) continue;
+    if (Serial(e->d_name).rfind(kVolumePrefix, 0) == 0) continue;  // a volume, not ours
     std::string dev = std::string("/dev/") + e->d_name;
     auto fd = base::OpenFile(dev, O_RDONLY);
     if (!fd.ok()) continue;
@@ -93,6 +115,30 @@ base::Status SwitchToContainerRoot() {
   unlink("/dev/ptmx");
   if (symlink("pts/ptmx", "/dev/ptmx") != 0) return base::Status::Errno("symlink /dev/ptmx");
   RETURN_IF_ERROR(Mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
+  return base::Status::Ok();
+}
+
+base::Status MountVolumes(const std::vector<Volume>& volumes) {
+  for (const Volume& v : volumes) {
+    unsigned long flags = v.read_only ? MS_RDONLY : 0;
+    RETURN_IF_ERROR(MakeDirs(v.target).WithContext("volume " + v.target));
+    if (v.type == "9p") {
+      std::string options = "trans=virtio,version=9p2000.L,msize=262144,cache=none";
+      if (mount(v.source.c_str(), v.target.c_str(), "9p", flags, options.c_str()) != 0)
+        return base::Status::Errno("mount 9p share " + v.source + " on " + v.target);
+      continue;
+    }
+    std::string device;
+    if (DIR* dir = opendir("/sys/block")) {
+      while (dirent* e = readdir(dir))
+        if (strncmp(e->d_name, "vd", 2) == 0 && Serial(e->d_name) == v.source)
+          device = std::string("/dev/") + e->d_name;
+      closedir(dir);
+    }
+    if (device.empty()) return base::Status::Error("volume " + v.target + ": no disk " + v.source);
+    if (mount(device.c_str(), v.target.c_str(), "ext4", flags, v.read_only ? "noload" : nullptr) != 0)
+      return base::Status::Errno("mount " + device + " (ext4) on " + v.target);
+  }
   return base::Status::Ok();
 }
 

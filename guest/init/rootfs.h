@@ -4,7 +4,10 @@
 // initramfs cannot be pivot_root'ed away). Runs on hull-init's only thread.
 #pragma once
 
+#include <vector>
+
 #include "base/status.h"
+#include "guest/spec.h"
 
 namespace hull::guest::init {
 
@@ -13,5 +16,9 @@ base::Status MountEarly();
 // Finds the two disks by their ext4 labels, mounts them, joins them with overlayfs and
 // makes the result the root, with /proc, /sys, /dev, /dev/pts and /dev/shm inside.
 base::Status SwitchToContainerRoot();
+
+// Mounts each volume at its target inside the container's root (made if missing): a 9p
+// share by its tag, an ext4 disk found by its serial. Call after SwitchToContainerRoot.
+base::Status MountVolumes(const std::vector<Volume>& volumes);
 
 }  // namespace hull::guest::init

@@ -6,8 +6,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "base/logging.h"
+#include "base/terminal.h"
 #include "base/unique_fd.h"
 #include "runtime/vm/vm_runner.h"
 
@@ -28,7 +30,8 @@ class ForwardedSignals {
  public:
   ForwardedSignals() {
     sigemptyset(&set_);
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&set_, s);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH})
+      sigaddset(&set_, s);
     sigprocmask(SIG_BLOCK, &set_, &old_);
     fd_.reset(signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK));
   }
@@ -48,7 +51,12 @@ class ForwardedSignals {
 int RunVmContainer(const VmContainer& c) {
   auto kind = ParseVmmKind(c.vmm);
   if (!kind.ok()) return Fail(kind.status().message());
+  if (c.spec.network == NetworkMode::kHost)
+    return Fail("--network host: a micro-VM runs its own kernel, whose network stack cannot be "
+                "the host's; use --runtime ns to share the host's network");
   VmConfig config;
+  config.interface = c.spec.vm_interface;  // --network none: absent, no NIC
+  config.volumes = c.spec.volumes;
   config.spec.args = c.process.argv;
   config.spec.env = c.process.env;
   config.spec.cwd = c.process.cwd;
@@ -69,10 +77,17 @@ int RunVmContainer(const VmContainer& c) {
   if (const char* t = getenv("HULL_VM_BOOT_TIMEOUT")) config.boot_timeout_s = atof(t);
   if (const char* a = getenv("HULL_VM_KERNEL_ARGS")) config.shape.extra_kernel_args = a;
   if (const char* q = getenv("HULL_QEMU")) config.qemu = q;
-  config.notice = [](const std::string& line) { std::fprintf(stderr, "hull: %s\n", line.c_str()); };
   ForwardedSignals signals;
   config.signal_fd = signals.fd();
+  config.terminal_fd = 0;
+  // -it: our terminal is the container's (raw) until the VM is gone, on every path.
+  std::optional<base::RawTerminal> raw;
+  if (c.spec.tty && c.spec.interactive) raw.emplace(0);
+  config.notice = [&raw](const std::string& line) {
+    std::fprintf(stderr, "hull: %s%s", line.c_str(), raw && raw->active() ? "\r\n" : "\n");
+  };
   auto outcome = RunVm(config);
+  raw.reset();
   if (!outcome.ok()) return Fail(outcome.status().message());
   LOG_INFO << "vm: guest kernel reached hull-init after " << outcome->guest_init_ms
            << " ms (guest clock); VMM start to hull-init's report " << outcome->boot_ms << " ms";

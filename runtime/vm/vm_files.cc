@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,10 +15,40 @@
 #include <cstring>
 #include <filesystem>
 
+#include "base/logging.h"
 #include "guest/spec.h"
 #include "rootfs-builder/subprocess.h"
 
 namespace hull::runtime::vm {
+
+namespace {
+
+constexpr char kWorkDirPrefix[] = "hull-vm-";
+// A directory without a lock file is swept only when older than this: its maker may be
+// between mkdtemp and creating the lock.
+constexpr int kLocklessGraceS = 60;
+
+}  // namespace
+
+int SweepStaleWorkDirs(const std::string& root) {
+  int swept = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(kWorkDirPrefix, 0) != 0 || !entry.is_directory(ec)) continue;
+    std::string dir = entry.path().string();
+    auto lock = base::OpenFile(dir + "/lock", O_RDONLY | O_NOFOLLOW);
+    if (lock.ok()) {
+      if (flock(lock->get(), LOCK_EX | LOCK_NB) != 0) continue;  // its hull is alive
+    } else {
+      struct stat st;
+      if (lstat(dir.c_str(), &st) != 0 || time(nullptr) - st.st_mtime < kLocklessGraceS) continue;
+    }
+    std::filesystem::remove_all(dir, ec);
+    if (!ec) ++swept;
+  }
+  return swept;
+}
 
 base::Result<WorkDir> WorkDir::Create(const std::string& root) {
   std::string base = root;
@@ -26,9 +58,15 @@ base::Result<WorkDir> WorkDir::Create(const std::string& root) {
   }
   std::error_code ec;
   std::filesystem::create_directories(base, ec);
-  std::string templ = base + "/hull-vm-XXXXXX";
+  if (int n = SweepStaleWorkDirs(base); n > 0) {
+    LOG_INFO << "vm: removed " << n << " VM directories left by a killed hull in " << base;
+  }
+  std::string templ = base + "/" + kWorkDirPrefix + "XXXXXX";
   if (!mkdtemp(templ.data())) return base::Status::Errno("creating a directory in " + base);
-  return WorkDir(templ);
+  WorkDir dir(templ, base::UniqueFd());
+  ASSIGN_OR_RETURN(dir.lock_, base::OpenFile(templ + "/lock", O_RDWR | O_CREAT | O_EXCL, 0600));
+  if (flock(dir.lock_.get(), LOCK_EX) != 0) return base::Status::Errno("locking " + templ);
+  return dir;
 }
 
 WorkDir::~WorkDir() {

@@ -14,19 +14,30 @@
 
 namespace hull::runtime::vm {
 
+// A VM's private directory, hull-vm-XXXXXX. Its file `lock` is flock'ed by the process
+// that made it for as long as that process lives, so a directory whose lock is free was
+// left by a hull that was killed (SIGKILL leaves no chance to clean up): Create sweeps
+// those first.
 class WorkDir {
  public:
   // A new private directory under `root` ("" → $TMPDIR or /tmp).
   static base::Result<WorkDir> Create(const std::string& root);
-  WorkDir(WorkDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
+  WorkDir(WorkDir&& other) noexcept
+      : path_(std::move(other.path_)), lock_(std::move(other.lock_)) {
+    other.path_.clear();
+  }
   WorkDir(const WorkDir&) = delete;
   ~WorkDir();
   const std::string& path() const { return path_; }
 
  private:
-  explicit WorkDir(std::string path) : path_(std::move(path)) {}
+  WorkDir(std::string path, base::UniqueFd lock) : path_(std::move(path)), lock_(std::move(lock)) {}
   std::string path_;
+  base::UniqueFd lock_;
 };
+
+// Removes the VM directories under `root` whose owner is gone; returns how many.
+int SweepStaleWorkDirs(const std::string& root);
 
 class VmmProcess {
  public:

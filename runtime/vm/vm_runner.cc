@@ -18,11 +18,13 @@
 #include <filesystem>
 
 #include "base/logging.h"
+#include "base/terminal.h"
 #include "base/unique_fd.h"
 #include "guest/protocol.h"
 #include "rootfs-builder/subprocess.h"
 #include "runtime/vm/guest_artifacts.h"
 #include "runtime/vm/initramfs.h"
+#include "runtime/vm/vm_devices.h"
 #include "runtime/vm/vm_files.h"
 
 namespace hull::runtime::vm {
@@ -70,6 +72,7 @@ struct Session {
         ready = true;
         outcome.boot_ms = MsSince(started);
         outcome.guest_init_ms = static_cast<double>(r.init_start_ns) / 1e6;
+        SendWindowSize();
         return base::Status::Ok();
       }
       case FrameType::kStdout:
@@ -123,9 +126,20 @@ struct Session {
                                           std::string_view(buf, static_cast<size_t>(n))));
   }
 
+  // The guest's terminal follows ours: its size once the process runs, then on SIGWINCH.
+  void SendWindowSize() {
+    if (!config.spec.tty || config.terminal_fd < 0) return;
+    if (auto size = base::TerminalWindowSize(config.terminal_fd))
+      (void)SendToGuest(guest::EncodeResize(size->rows, size->cols));
+  }
+
   void HandleSignals() {
     signalfd_siginfo info;
     while (read(config.signal_fd, &info, sizeof(info)) == sizeof(info)) {
+      if (info.ssi_signo == SIGWINCH) {
+        if (ready) SendWindowSize();
+        continue;
+      }
       if (!ready) {  // nothing to forward to yet: end the VM now
         kill_at = Clock::now();
         outcome.exit_code = 128 + static_cast<int>(info.ssi_signo);
@@ -236,6 +250,10 @@ base::Result<VmOutcome> RunVm(const VmConfig& config) {
     std::string path = config.hull_vmm.empty() ? HULL_VMM_DEFAULT_PATH : config.hull_vmm;
     ASSIGN_OR_RETURN(vmm_program, FindProgram(path));
   }
+  guest::GuestSpec spec = config.spec;
+  VmShape shape = config.shape;
+  RETURN_IF_ERROR(AttachNetwork(config.interface, &spec, &shape));
+  RETURN_IF_ERROR(AttachVolumes(config.volumes, backend.vmm, &spec, &shape));
   if (config.notice) config.notice("vm: " + backend.Describe() + ": " + backend.reason);
 
   ASSIGN_OR_RETURN(WorkDir dir, WorkDir::Create(config.work_root));
@@ -249,7 +267,6 @@ base::Result<VmOutcome> RunVm(const VmConfig& config) {
   files.channel_socket = dir.path() + "/hull.sock";
   std::string listen_path = files.channel_socket;
 
-  guest::GuestSpec spec = config.spec;
   spec.channel = backend.vmm == VmmKind::kHull ? "vsock" : "virtio-serial";
   if (backend.vmm == VmmKind::kHull) listen_path += "_" + std::to_string(spec.vsock_port);
   spec.wall_clock_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -264,9 +281,9 @@ base::Result<VmOutcome> RunVm(const VmConfig& config) {
 
   std::vector<std::string> argv;
   if (backend.vmm == VmmKind::kQemu) {
-    argv = QemuArgv(vmm_program, backend.kvm, files, config.shape);
+    argv = QemuArgv(vmm_program, backend.kvm, files, shape);
   } else {
-    RETURN_IF_ERROR(WriteFile(files.config_file, HullVmmConfig(files, config.shape)));
+    RETURN_IF_ERROR(WriteFile(files.config_file, HullVmmConfig(files, shape)));
     argv = HullVmmArgv(vmm_program, files);
   }
   ASSIGN_OR_RETURN(VmmProcess vmm, VmmProcess::Start(argv, dir.path() + "/vmm.log"));

@@ -7,10 +7,12 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
 #include "guest/spec.h"
+#include "runtime/container_spec.h"
 #include "runtime/vm/backend.h"
 #include "runtime/vm/vmm_command.h"
 
@@ -23,13 +25,17 @@ struct VmConfig {
                                    // else kept (created if missing)
   uint64_t writable_size_mib = 1024;
   VmShape shape;
+  std::optional<TapInterface> interface;  // the guest's eth0 on this tap; absent: no NIC
+  std::vector<VolumeSpec> volumes;        // host directories (qemu) or ext4 files (both)
   VmmKind vmm = VmmKind::kAuto;
   double boot_timeout_s = 60;      // until hull-init reports in
   double stop_grace_s = 10;        // after the first forwarded signal, then kill
   int stdin_fd = -1;               // read when spec.stdin_open
   int stdout_fd = 1;
   int stderr_fd = 2;
-  int signal_fd = -1;              // a signalfd: each signal is forwarded to the process
+  int signal_fd = -1;              // a signalfd: each signal is forwarded to the process,
+                                   // except SIGWINCH: with spec.tty, a RESIZE
+  int terminal_fd = -1;            // with spec.tty: the terminal whose size the guest's follows
   std::string work_root;           // "" → $TMPDIR or /tmp
   std::string qemu = "qemu-system-x86_64";
   std::string hull_vmm;            // "" → hull-vmm next to hull's build

@@ -17,6 +17,7 @@
 #include "guest/spec.h"
 #include "runtime/vm/backend.h"
 #include "runtime/vm/initramfs.h"
+#include "runtime/vm/vm_devices.h"
 #include "runtime/vm/vm_files.h"
 #include "runtime/vm/vm_runner.h"
 #include "runtime/vm/vmm_command.h"
@@ -156,6 +157,114 @@ TEST(Backend, ProbeExplainsItsResult) {
   EXPECT_FALSE(hw.detail.empty());
   if (!hw.kvm_opens) EXPECT_FALSE(hw.hardware_speed);
   std::cout << "hardware virtualization probe: " << hw.detail << "\n";
+}
+
+TEST(VmmCommand, NicVolumeDisksAndSharesOnBothBackends) {
+  VmFiles f{"/k/vmlinux", "/w/initramfs", "/img.ext4", "/w/rw.ext4", "/w/console", "/w/sock", ""};
+  VmShape shape{128, 1, false};
+  shape.nic = VmNic{"hulltap3", "02:42:0a:00:00:02"};
+  shape.volume_disks = {{"hullvol0", "/v/data.ext4", true}};
+  shape.shares = {{"hullvol1", "/srv/share", false}};
+  std::string all;
+  for (const auto& a : QemuArgv("q", false, f, shape)) all += a + " ";
+  EXPECT_NE(all.find("-netdev tap,id=net0,ifname=hulltap3,script=no,downscript=no"), std::string::npos) << all;
+  EXPECT_NE(all.find("virtio-net-device,netdev=net0,mac=02:42:0a:00:00:02"), std::string::npos);
+  EXPECT_NE(all.find("id=hullvol0,file=/v/data.ext4,format=raw,if=none,readonly=on"), std::string::npos);
+  EXPECT_NE(all.find("virtio-blk-device,drive=hullvol0,serial=hullvol0"), std::string::npos);
+  EXPECT_NE(all.find("local,id=hullvol1,path=/srv/share,security_model=passthrough "), std::string::npos);
+  EXPECT_NE(all.find("virtio-9p-device,fsdev=hullvol1,mount_tag=hullvol1"), std::string::npos);
+  shape.shares.clear();
+  std::string json = HullVmmConfig(f, shape);
+  EXPECT_NE(json.find("\"host_dev_name\": \"hulltap3\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"guest_mac\": \"02:42:0a:00:00:02\""), std::string::npos);
+  EXPECT_NE(json.find("\"drive_id\": \"hullvol0\""), std::string::npos);
+}
+
+TEST(VmDevices, TapInterfaceBecomesTheNicAndTheGuestsNetwork) {
+  EXPECT_EQ(*MacForAddress("172.18.0.2/16"), "02:42:ac:12:00:02");
+  EXPECT_FALSE(MacForAddress("fe80::1/64").ok());
+  TapInterface t{"hulltap0", "", "10.1.2.3/24", "10.1.2.1", {"10.1.2.53"}, {"db:10.1.2.9"}};
+  guest::GuestSpec spec;
+  VmShape shape;
+  ASSERT_TRUE(AttachNetwork(t, &spec, &shape).ok());
+  EXPECT_EQ(shape.nic->tap, "hulltap0");
+  EXPECT_EQ(shape.nic->mac, "02:42:0a:01:02:03");
+  EXPECT_EQ(spec.network->interface, "eth0");
+  EXPECT_EQ(spec.network->address, "10.1.2.3/24");
+  EXPECT_EQ(spec.network->gateway, "10.1.2.1");
+  EXPECT_EQ(spec.network->dns, std::vector<std::string>{"10.1.2.53"});
+  EXPECT_EQ(spec.extra_hosts, std::vector<std::string>{"db:10.1.2.9"});
+  guest::GuestSpec none;
+  VmShape no_nic;
+  ASSERT_TRUE(AttachNetwork(std::nullopt, &none, &no_nic).ok());
+  EXPECT_FALSE(no_nic.nic || none.network);
+  for (auto bad : {TapInterface{"", "", "10.0.0.2/24"}, TapInterface{"t,x", "", "10.0.0.2/24"},
+                   TapInterface{"t", "", "10.0.0.2"}, TapInterface{"t", "", "10.0.0.2/33"},
+                   TapInterface{"t", "", "10.0.0.2/24", "gw"},
+                   TapInterface{"t", "", "10.0.0.2/24", "", {"dns"}},
+                   TapInterface{"t", "", "10.0.0.2/24", "", {}, {"nocolon"}},
+                   TapInterface{"t", "zz:zz", "10.0.0.2/24"}}) {
+    guest::GuestSpec sp;
+    VmShape sh;
+    EXPECT_FALSE(AttachNetwork(bad, &sp, &sh).ok()) << bad.tap << " " << bad.address;
+  }
+}
+
+TEST(VmDevices, VolumesAreDisksOrSharesAsTheBackendAllows) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFile(dir.path() + "/disk.ext4", "x").ok());
+  std::vector<VolumeSpec> volumes = {{dir.path() + "/disk.ext4", "/data", true},
+                                     {dir.path(), "/share", false}};
+  guest::GuestSpec spec;
+  VmShape shape;
+  ASSERT_TRUE(AttachVolumes(volumes, VmmKind::kQemu, &spec, &shape).ok());
+  ASSERT_EQ(shape.volume_disks.size(), 1u);
+  EXPECT_EQ(shape.volume_disks[0].id, "hullvol0");
+  EXPECT_TRUE(shape.volume_disks[0].read_only);
+  ASSERT_EQ(shape.shares.size(), 1u);
+  EXPECT_EQ(shape.shares[0].tag, "hullvol1");
+  ASSERT_EQ(spec.volumes.size(), 2u);
+  EXPECT_EQ(spec.volumes[0].type, "blk");
+  EXPECT_EQ(spec.volumes[1].type, "9p");
+  EXPECT_EQ(spec.volumes[1].target, "/share");
+  guest::GuestSpec hull_spec;
+  VmShape hull_shape;
+  auto refused = AttachVolumes(volumes, VmmKind::kHull, &hull_spec, &hull_shape);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("no virtio-9p device"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("ext4 image file"), std::string::npos);
+  for (auto bad : {VolumeSpec{"/nonexistent", "/d"}, VolumeSpec{dir.path(), "rel"},
+                   VolumeSpec{dir.path(), "/"}, VolumeSpec{"rel", "/d"},
+                   VolumeSpec{"/dev/null", "/d"}}) {
+    guest::GuestSpec sp;
+    VmShape sh;
+    EXPECT_FALSE(AttachVolumes({bad}, VmmKind::kQemu, &sp, &sh).ok()) << bad.host;
+  }
+}
+
+TEST(VmFiles, StaleWorkDirsAreSweptLiveOnesKept) {
+  TempDir root;
+  auto live = WorkDir::Create(root.path());
+  ASSERT_TRUE(live.ok());
+  // A killed hull's directory: its lock file is there, nobody holds it.
+  std::string stale = root.path() + "/hull-vm-stale1";
+  ASSERT_TRUE(std::filesystem::create_directory(stale));
+  ASSERT_TRUE(WriteFile(stale + "/lock", "").ok());
+  ASSERT_TRUE(WriteFile(stale + "/rw.ext4", "data").ok());
+  // A directory just made by mkdtemp, its lock not yet created: young, kept.
+  std::string young = root.path() + "/hull-vm-young1";
+  ASSERT_TRUE(std::filesystem::create_directory(young));
+  std::string other = root.path() + "/not-a-vm";
+  ASSERT_TRUE(std::filesystem::create_directory(other));
+  EXPECT_EQ(SweepStaleWorkDirs(root.path()), 1);
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(live->path()));
+  EXPECT_TRUE(std::filesystem::exists(young));
+  EXPECT_TRUE(std::filesystem::exists(other));
+  // Once its owner is gone, the live one is stale too.
+  std::string path = live->path();
+  { WorkDir gone = std::move(*live); }
+  EXPECT_FALSE(std::filesystem::exists(path));  // removed by its owner on the way out
 }
 
 class RunVmRefuses : public ::testing::Test {

@@ -40,6 +40,23 @@ std::vector<std::string> QemuArgv(const std::string& qemu, bool kvm, const VmFil
   if (shape.user_net) {
     for (const char* a : {"-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"})
       argv.push_back(a);
+  } else if (shape.nic) {
+    argv.insert(argv.end(),
+                {"-netdev", "tap,id=net0,ifname=" + shape.nic->tap + ",script=no,downscript=no",
+                 "-device", "virtio-net-device,netdev=net0,mac=" + shape.nic->mac});
+  }
+  for (const auto& d : shape.volume_disks) {
+    argv.insert(argv.end(),
+                {"-drive", "id=" + d.id + ",file=" + d.path + ",format=raw,if=none" +
+                               (d.read_only ? ",readonly=on" : ""),
+                 "-device", "virtio-blk-device,drive=" + d.id + ",serial=" + d.id});
+  }
+  // passthrough: the guest's owners and modes are the host files' own (hull runs as root).
+  for (const auto& v : shape.shares) {
+    argv.insert(argv.end(),
+                {"-fsdev", "local,id=" + v.tag + ",path=" + v.path + ",security_model=passthrough" +
+                               (v.read_only ? ",readonly=on" : ""),
+                 "-device", "virtio-9p-device,fsdev=" + v.tag + ",mount_tag=" + v.tag});
   }
   return argv;
 }
@@ -59,6 +76,14 @@ std::string HullVmmConfig(const VmFiles& files, const VmShape& shape) {
       {"vsock", {{"guest_cid", 3}, {"uds_path", files.channel_socket}}},
       {"entropy", nlohmann::json::object()},
   };
+  for (const auto& d : shape.volume_disks) {
+    j["drives"].push_back({{"drive_id", d.id}, {"path_on_host", d.path},
+                           {"is_root_device", false}, {"is_read_only", d.read_only}});
+  }
+  if (shape.nic) {
+    j["network-interfaces"] = {{{"iface_id", "eth0"}, {"host_dev_name", shape.nic->tap},
+                                {"guest_mac", shape.nic->mac}}};
+  }
   return j.dump(2);
 }
 

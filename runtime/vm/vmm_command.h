@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,11 +29,34 @@ struct VmFiles {
   std::string config_file;   // hull-vmm: where its config file is written
 };
 
+// The guest's eth0: a virtio-net device on an existing host tap.
+struct VmNic {
+  std::string tap;
+  std::string mac;  // "02:42:..."
+};
+
+// A volume disk: an extra virtio-blk drive whose serial (virtio-blk GET_ID) is `id`.
+struct VmVolumeDisk {
+  std::string id;
+  std::string path;
+  bool read_only = false;
+};
+
+// A volume directory shared by virtio-9p (qemu only: hull-vmm has no 9p device).
+struct VmShare {
+  std::string tag;
+  std::string path;
+  bool read_only = false;
+};
+
 struct VmShape {
   uint32_t memory_mib = 256;
   uint32_t cpus = 1;
   bool user_net = false;  // qemu: a user-mode (slirp) network on virtio-net, for tests
   std::string extra_kernel_args;  // appended to kKernelCmdline (a debugging aid)
+  std::optional<VmNic> nic;
+  std::vector<VmVolumeDisk> volume_disks;
+  std::vector<VmShare> shares;
 };
 
 std::string KernelCmdline(const VmShape& shape);

@@ -22,6 +22,7 @@
 #include "runtime/vm/backend.h"
 #include "runtime/vm/guest_artifacts.h"
 #include "runtime/vm/vm_runner.h"
+#include "tests/e2e/vm_e2e_fixture.h"
 #include "tests/e2e/vm_e2e_support.h"
 #include "tests/support/process.h"
 
@@ -31,91 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ProcessResult;
 using testing::RunProcess;
-
-constexpr double kTimeout = 180;  // one VM under TCG on a busy 2-core machine
-
-// Removes the shared store when the test program ends.
-class RemoveSharedStore : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (!root_.empty()) fs::remove_all(root_);
-  }
-  static std::string root_;
-};
-std::string RemoveSharedStore::root_;
-[[maybe_unused]] auto* const kRemoveSharedStore =
-    ::testing::AddGlobalTestEnvironment(new RemoveSharedStore);
-
-struct Store {
-  std::string root;
-  std::string image_ext4;
-};
-
-// One store with the built-in image for the whole suite.
-const Store& SharedStore() {
-  static Store* store = [] {
-    auto* s = new Store;
-    std::string t = fs::temp_directory_path().string() + "/hull-vm-e2e-XXXXXX";
-    s->root = mkdtemp(t.data());
-    RemoveSharedStore::root_ = s->root;
-    auto cs = rootfs::ContentStore::Open(s->root);
-    if (!cs.ok()) return s;
-    auto rec = rootfs::EnsureBuiltinBusyboxImage(*cs);
-    if (!rec.ok()) return s;
-    auto image = rootfs::ReadStoredImage(*cs, rec->manifest);
-    if (!image.ok()) return s;
-    auto out = rootfs::EnsureRootfs(*cs, *image, true);
-    if (out.ok()) s->image_ext4 = out->ext4;
-    return s;
-  }();
-  return *store;
-}
-
-// The backend notice ("hull: vm: qemu (TCG): ...") is hull's first stderr line.
-std::string WithoutNotice(const std::string& err) {
-  if (err.rfind("hull: vm: ", 0) == 0) return err.substr(err.find('\n') + 1);
-  return err;
-}
-
-class VmE2e : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    auto guest = runtime::vm::FindGuestArtifacts();
-    if (!guest.ok()) GTEST_SKIP() << guest.status().message();
-    if (GetParam() == "hull") {
-      auto hw = runtime::vm::ProbeHardwareVirt();
-      if (!hw.hardware_speed)
-        GTEST_SKIP() << "hull backend needs hardware virtualization: " << hw.detail;
-    }
-    ASSERT_FALSE(SharedStore().image_ext4.empty()) << "could not build hull/busybox";
-  }
-  void TearDown() override {
-    // Nothing left behind: no VMM processes, no VM work directories.
-    EXPECT_EQ(CountProcessesMatching(SharedStore().root + "/tmp/hull-vm-"), 0);
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(SharedStore().root + "/tmp", ec))
-      EXPECT_EQ(e.path().filename().string().rfind("hull-vm-", 0), std::string::npos)
-          << "left behind: " << e.path();
-  }
-
-  std::vector<std::string> Argv(const std::vector<std::string>& options,
-                                const std::vector<std::string>& command) {
-    std::vector<std::string> argv = {HULL_CLI_PATH, "--root", SharedStore().root, "run",
-                                     "--rm", "--vmm", GetParam()};
-    if (std::find(options.begin(), options.end(), "--memory") == options.end())
-      argv.insert(argv.end(), {"--memory", "128m"});
-    argv.insert(argv.end(), options.begin(), options.end());
-    argv.push_back(rootfs::kBuiltinBusyboxImage);
-    argv.insert(argv.end(), command.begin(), command.end());
-    return argv;
-  }
-  ProcessResult Run(const std::vector<std::string>& options,
-                    const std::vector<std::string>& command, const std::string& in = "") {
-    ProcessResult r = RunProcess(Argv(options, command), kTimeout, in);
-    r.err = WithoutNotice(r.err);
-    return r;
-  }
-};
 
 TEST_P(VmE2e, StdoutAndStderrAreSeparateAndByteExact) {
   auto r = Run({}, {"sh", "-c", "printf 'out\\000\\001\\377\\r\\n'; printf 'err\\n' >&2; printf more"});
