@@ -71,15 +71,14 @@ NetStats NetDevice::stats() const {
 }
 
 void NetDevice::RateLimiterTimerFired(size_t index) {
+  // Acknowledged whatever the device's state: a failed device must not leave a readable
+  // timerfd on the level-triggered loop.
+  (index == kTxQueue ? options_.tx_rate_limiter : options_.rx_rate_limiter)->TimerFired();
   RunIfActive([&] { return ResumeAfterThrottle(index); });
 }
 
 base::Status NetDevice::ResumeAfterThrottle(size_t index) {
-  if (index == kTxQueue) {
-    options_.tx_rate_limiter->TimerFired();
-    return DrainTransmit();
-  }
-  options_.rx_rate_limiter->TimerFired();
+  if (index == kTxQueue) return DrainTransmit();
   RETURN_IF_ERROR(WatchBackend(true));
   return Receive();
 }
@@ -95,9 +94,8 @@ base::Status NetDevice::WatchLimiters(bool watch) {
       continue;
     }
     // Level-triggered: a timer that expired while the device was reset fires now.
-    RETURN_IF_ERROR(loop->Add(limiter->timer_fd(), EPOLLIN, [this, index](uint32_t) {
-      RunIfActive([&] { return ResumeAfterThrottle(index); });
-    }));
+    RETURN_IF_ERROR(loop->Add(limiter->timer_fd(), EPOLLIN,
+                              [this, index](uint32_t) { RateLimiterTimerFired(index); }));
   }
   return base::Status::Ok();
 }

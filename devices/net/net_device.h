@@ -72,7 +72,8 @@ class NetDevice final : public virtio::MultiQueueDevice {
   void BackendReadable();
   // Relaxed atomics: no lock, so metrics never wait for the event loop.
   NetStats stats() const;
-  // Without an event loop (tests): the limiter of queue `index` fired; resumes it.
+  // The limiter of queue `index` fired (its timerfd on the loop; tests call it): resumes
+  // that direction.
   void RateLimiterTimerFired(size_t index);
   const std::string& id() const { return options_.id; }
   rate_limiter::RateLimiter& rx_rate_limiter() const { return *options_.rx_rate_limiter; }
