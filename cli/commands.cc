@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "bench/bench_command.h"
 #include "cli/command.h"
 
 namespace hull::cli {
@@ -19,6 +20,7 @@ const std::vector<Command>& Commands() {
       {"rmi", "Remove an image", &RunRmi},
       {"version", "Show the client's and hulld's versions (or direct mode)", &RunVersion},
       {"info", "Say whether hull talks to hulld or works directly, and what is there", &RunInfo},
+      {"bench", "Compare hull's runtimes with the peers installed here; writes a report", &bench::RunBench},
       {"image ls", "List images", &RunImages},
       {"image pull", "Download an image from a registry", &RunPull},
       {"image load", "Load images from an OCI layout or a docker-archive", &RunLoad},

@@ -1,0 +1,229 @@
+#include "bench/runtimes.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "bench/child_process.h"
+#include "bench/qemu_initramfs.h"
+#include "runtime/container_spec.h"
+#include "runtime/namespace/oci_bundle.h"
+#include "runtime/vm/backend.h"
+#include "runtime/vm/guest_artifacts.h"
+
+namespace hull::bench {
+
+namespace {
+
+namespace fs = std::filesystem;
+using base::Result;
+using base::Status;
+
+// The program's path in PATH (as posix_spawnp finds it), or "".
+std::string FindInPath(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(start, end - start) + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "";
+}
+
+// "crun version 1.8.1" → "1.8.1": the first word of the first line that starts with a digit.
+std::string VersionOf(const Argv& argv) {
+  auto child = ChildProcess::Start(argv);
+  if (!child.ok()) return "";
+  RunResult r = child->Wait(Clock::now() + std::chrono::seconds(10));
+  std::string first = r.output.substr(0, r.output.find('\n'));
+  size_t pos = 0;
+  while (pos < first.size()) {
+    size_t end = first.find(' ', pos);
+    if (end == std::string::npos) end = first.size();
+    std::string word = first.substr(pos, end - pos);
+    if (!word.empty() && std::isdigit(static_cast<unsigned char>(word[0]))) return word;
+    pos = end + 1;
+  }
+  return "";
+}
+
+// An OCI bundle for one instance: config.json made from the same settings hull's
+// namespace runtime uses, over the shared tree.
+Result<std::string> WriteBundle(const BenchEnvironment& env, const Argv& command,
+                                const std::string& name) {
+  runtime::ContainerSpec spec;
+  spec.args = command;
+  ASSIGN_OR_RETURN(runtime::ProcessSpec process, runtime::ResolveProcess(spec, {}, "bench"));
+  ASSIGN_OR_RETURN(nlohmann::json config,
+                   runtime::ns::MakeOciConfig(spec, process, env.tree, "bench"));
+  std::string dir = env.work + "/bundles/" + name;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::Error("creating " + dir + ": " + ec.message());
+  std::ofstream(dir + "/config.json") << config.dump(2);
+  return dir;
+}
+
+// crun 1.8 refuses the hybrid cgroup layout (a v2 hierarchy at /sys/fs/cgroup/unified
+// beside the v1 controllers): run it in a private mount namespace without that mount,
+// as benchmarks/namespace does; runc gets the same wrapper so the two compare.
+Argv Unshared(const Argv& argv) {
+  Argv out = {"unshare", "-m", "sh", "-c",
+              "umount /sys/fs/cgroup/unified 2>/dev/null; exec \"$0\" \"$@\""};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+Runtime OciRuntime(const BenchEnvironment& env, const std::string& id) {
+  Runtime r;
+  r.info.id = id;
+  std::string program = FindInPath(id);
+  std::string version = program.empty() ? "" : VersionOf({program, "--version"});
+  r.info.label = version.empty() ? id : id + " " + version;
+  if (program.empty()) {
+    r.info.unavailable = "not installed (" + id + " not found in PATH)";
+    return r;
+  }
+  if (id != "runsc" && FindInPath("unshare").empty()) {
+    r.info.unavailable = "unshare (util-linux) not found";
+    return r;
+  }
+  std::string state = env.work + "/state-" + id;
+  r.argv = [env, id, program, state](const Argv& command, const std::string& name) -> Result<Argv> {
+    ASSIGN_OR_RETURN(std::string bundle, WriteBundle(env, command, name));
+    if (id == "runsc") {
+      // gVisor: its own kernel (the Sentry) in a sandbox; no network, as the others.
+      return Argv{program, "--root", state, "--network=none", "run", "--bundle", bundle, name};
+    }
+    return Unshared({program, "--root", state, "run", "--bundle", bundle, name});
+  };
+  r.cleanup = [env, id, program, state](const std::string& name) {
+    Argv del = {program, "--root", state, "delete", "-f", name};
+    RunQuietly(id == "runsc" ? del : Unshared(del), std::chrono::seconds(20));
+    std::error_code ec;
+    fs::remove_all(env.work + "/bundles/" + name, ec);
+  };
+  return r;
+}
+
+Runtime HullRuntime(const BenchEnvironment& env, const GuestExecution& guests, const std::string& id) {
+  Runtime r;
+  r.info.id = id;
+  std::string vmm;
+  if (id == "ns") {
+    r.info.label = "hull ns";
+  } else {
+    vmm = id == "vm-hull" ? "hull" : "qemu";
+    r.info.vm = true;
+    r.info.label = vmm == "hull" ? "hull vm (hull-vmm)"
+                                 : std::string("hull vm (qemu, ") + (guests.qemu_kvm ? "KVM)" : "TCG)");
+    if (vmm == "hull" && !guests.hull_unusable.empty()) r.info.unavailable = guests.hull_unusable;
+    if (vmm == "qemu" && FindInPath("qemu-system-x86_64").empty() && !std::getenv("HULL_QEMU")) {
+      r.info.unavailable = "qemu-system-x86_64 not installed";
+    }
+    if (auto artifacts = runtime::vm::FindGuestArtifacts(); !artifacts.ok()) {
+      r.info.unavailable = artifacts.status().message();
+    }
+  }
+  r.argv = [env, vmm](const Argv& command, const std::string&) -> Result<Argv> {
+    Argv argv = {env.hull, "--root", env.store, "run", "--rm"};
+    if (vmm.empty()) {
+      argv.insert(argv.end(), {"--runtime", "ns"});
+    } else {
+      argv.insert(argv.end(), {"--runtime", "vm", "--vmm", vmm});
+    }
+    argv.push_back(env.image);
+    argv.insert(argv.end(), command.begin(), command.end());
+    return argv;
+  };
+  return r;
+}
+
+Runtime QemuDirect(const BenchEnvironment& env, const GuestExecution& guests) {
+  Runtime r;
+  r.info.id = "qemu-microvm";
+  r.info.vm = true;
+  const char* env_qemu = std::getenv("HULL_QEMU");
+  std::string qemu = env_qemu ? env_qemu : FindInPath("qemu-system-x86_64");
+  std::string version = qemu.empty() ? "" : VersionOf({qemu, "--version"});
+  r.info.label = "qemu " + version + " microvm (" + (guests.qemu_kvm ? "KVM" : "TCG") + ")";
+  auto artifacts = runtime::vm::FindGuestArtifacts();
+  if (qemu.empty()) {
+    r.info.unavailable = "qemu-system-x86_64 not installed";
+    return r;
+  }
+  if (!artifacts.ok()) {
+    r.info.unavailable = artifacts.status().message();
+    return r;
+  }
+  bool kvm = guests.qemu_kvm;
+  std::string kernel = artifacts->vmlinux;
+  r.argv = [env, qemu, kvm, kernel](const Argv& command, const std::string& name) -> Result<Argv> {
+    std::string initramfs = env.work + "/initramfs-" + name + ".cpio";
+    RETURN_IF_ERROR(WriteTreeInitramfs(initramfs, env.tree, command));
+    return Argv{qemu, "-M", "microvm,acpi=off,rtc=off", "-accel", kvm ? "kvm" : "tcg",
+                "-cpu", kvm ? "host" : "max", "-m", "256M", "-smp", "1",
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                "-kernel", kernel, "-initrd", initramfs,
+                "-append", "console=ttyS0 reboot=t panic=-1 quiet", "-serial", "stdio"};
+  };
+  r.cleanup = [env](const std::string& name) {
+    std::error_code ec;
+    fs::remove(env.work + "/initramfs-" + name + ".cpio", ec);
+  };
+  return r;
+}
+
+}  // namespace
+
+std::string ShellQuote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+GuestExecution ProbeGuestExecution() {
+  runtime::vm::HardwareVirt hw = runtime::vm::ProbeHardwareVirt();
+  GuestExecution g;
+  g.hardware = hw.hardware_speed;
+  g.qemu_kvm = hw.hardware_speed;
+  if (hw.hardware_speed) {
+    g.text = "hardware virtualization (KVM): " + hw.detail;
+  } else if (hw.kvm_opens) {
+    g.text = "TCG — /dev/kvm opens but runs guests in its instruction emulator (PVM or nested KVM): " +
+             hw.detail;
+    g.hull_unusable = "no hardware virtualization: " + hw.detail;
+  } else {
+    g.text = "TCG — no hardware virtualization: " + hw.detail;
+    g.hull_unusable = "no hardware virtualization: " + hw.detail;
+  }
+  return g;
+}
+
+const std::vector<std::string>& AllRuntimeIds() {
+  static const std::vector<std::string> ids = {"vm-hull", "vm-qemu", "qemu-microvm", "ns",
+                                               "crun", "runc", "runsc"};
+  return ids;
+}
+
+std::vector<Runtime> MakeRuntimes(const BenchEnvironment& env, const GuestExecution& guests,
+                                  const std::vector<std::string>& ids) {
+  std::vector<Runtime> out;
+  for (const auto& id : AllRuntimeIds()) {
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
+    if (id == "ns" || id == "vm-hull" || id == "vm-qemu") out.push_back(HullRuntime(env, guests, id));
+    else if (id == "qemu-microvm") out.push_back(QemuDirect(env, guests));
+    else out.push_back(OciRuntime(env, id));
+  }
+  return out;
+}
+
+}  // namespace hull::bench
