@@ -25,6 +25,7 @@ PACKAGES=(
   docker-registry skopeo umoci apache2-utils openssl python3  # its integration tests
   clang libclang-rt-14-dev
   libseccomp-dev libcap-dev crun runc  # runtime/namespace; its tests and benchmark compare with crun and runc
+  runsc  # gVisor: a peer runtime in `hull bench` (docs/bench.md)
   curl  # tests/daemon: raw HTTP to hulld (the docker CLI and the Python SDK come with the machine; tests skip without them)
   linux-source-6.1 bc flex bison libelf-dev  # the guest kernel (guest-kernel-config/build.sh)
 )
