@@ -107,5 +107,7 @@ _Noreturn void mode_blk(const struct cmdline* cmdline);
 _Noreturn void mode_net(const struct cmdline* cmdline);
 // vsock.c: mode "vsock".
 _Noreturn void mode_vsock(const struct cmdline* cmdline);
+// hostile.c: mode "hostile".
+_Noreturn void mode_hostile(const struct cmdline* cmdline);
 
 #endif  // HULL_TESTS_GUESTS_GUEST_H_

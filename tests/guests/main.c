@@ -180,6 +180,7 @@ void guest_main(const struct entry_state* entry) {
   if (cmdline_value_is(&cmdline, kMode, "blk")) mode_blk(&cmdline);
   if (cmdline_value_is(&cmdline, kMode, "net")) mode_net(&cmdline);
   if (cmdline_value_is(&cmdline, kMode, "vsock")) mode_vsock(&cmdline);
+  if (cmdline_value_is(&cmdline, kMode, "hostile")) mode_hostile(&cmdline);
   put_str("unknown mode\n");
   exit_vm(EXIT_STATUS_UNKNOWN_MODE);
 }
