@@ -26,6 +26,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   libseccomp-dev libcap-dev crun runc  # runtime/namespace; its tests and benchmark compare with crun and runc
   runsc  # gVisor: a peer runtime in `hull bench` (docs/bench.md)
+  libnl-3-dev libnl-route-3-dev libnftables-dev nftables  # engine/network: rtnetlink, the firewall (nft: tests read the rules)
   curl  # tests/daemon: raw HTTP to hulld (the docker CLI and the Python SDK come with the machine; tests skip without them)
   linux-source-6.1 bc flex bison libelf-dev  # the guest kernel (guest-kernel-config/build.sh)
 )

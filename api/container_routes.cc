@@ -152,7 +152,9 @@ bool ContainerAction(ApiContext& ctx, const HttpRequest& req, const std::string&
     ContainerRecord r;
     engine::Outcome o = e.Get(id, &r);
     if (!o.ok()) return SendOutcome(w, o), true;
-    SendJson(w, 200, InspectJson(r).dump());
+    json inspect = InspectJson(r);
+    inspect["NetworkSettings"] = ctx.engine.NetworkSettings(r);
+    SendJson(w, 200, inspect.dump());
   } else if (get && action == "logs") {
     ServeLogs(ctx, req, id, w);
   } else if (post && action == "attach") {

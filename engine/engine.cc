@@ -54,7 +54,14 @@ Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   if (ec) return Status::Error("creating " + options.root + "/engine/containers: " + ec.message());
   std::unique_ptr<Engine> engine(new Engine(std::move(options), std::move(store)));
   ASSIGN_OR_RETURN(engine->wake_, base::EventFd::Create(EFD_NONBLOCK));
+  if (engine->options_.network) {
+    ASSIGN_OR_RETURN(engine->network_, network::Network::Open(*engine->options_.network));
+  }
   engine->Recover();
+  {
+    std::lock_guard lock(engine->mu_);
+    RETURN_IF_ERROR(engine->ReconcileNetworkLocked());
+  }
   engine->reaper_ = std::thread([e = engine.get()] { e->ReaperLoop(); });
   return engine;
 }
@@ -218,6 +225,7 @@ void Engine::OnMonitorExit(const std::string& id) {
   r.state = ContainerState::kExited;
   r.pid = 0;
   r.monitor_pid = 0;
+  DisconnectNetwork(id);
   ++exits_[id];
   last_exit_code_[id] = r.exit_code;
   if (Status s = SaveLocked(r); !s.ok()) {
@@ -229,6 +237,7 @@ void Engine::OnMonitorExit(const std::string& id) {
 }
 
 void Engine::RemoveLocked(const std::string& id) {
+  DisconnectNetwork(id);
   std::error_code ec;
   std::filesystem::remove_all(ContainerDir(id), ec);
   if (ec) {

@@ -20,6 +20,7 @@
 
 #include "base/event_fd.h"
 #include "engine/container_record.h"
+#include "engine/network/network.h"
 #include "engine/outcome.h"
 #include "rootfs-builder/content_store.h"
 
@@ -32,6 +33,8 @@ struct EngineOptions {
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string cgroup_parent = "hull";
   int64_t log_max_bytes = 10 << 20;
+  // The bridge network (engine/network); absent: "default"/"bridge" mean loopback only.
+  std::optional<network::NetworkOptions> network;
 };
 
 struct CreateRequest {
@@ -39,6 +42,8 @@ struct CreateRequest {
   nlohmann::json config;       // Docker's ContainerConfig (Image, Cmd, Env, ...)
   nlohmann::json host_config;  // Docker's HostConfig
 };
+
+struct RunPlan;  // monitor.h
 
 enum class WaitCondition { kNotRunning, kNextExit, kRemoved };
 
@@ -68,6 +73,10 @@ class Engine {
 
   std::string ContainerDir(const std::string& id) const;
 
+  // Docker's NetworkSettings for inspect: the container's address, gateway and
+  // published ports on the bridge while it has them (engine_network.cc).
+  nlohmann::json NetworkSettings(const ContainerRecord& record) const;
+
  private:
   Engine(EngineOptions options, rootfs::ContentStore store)
       : options_(std::move(options)), store_(std::move(store)) {}
@@ -80,6 +89,11 @@ class Engine {
   void OnMonitorExit(const std::string& id);
   Outcome SignalLocked(const ContainerRecord& record, int sig) const;
   void RemoveLocked(const std::string& id);
+  // engine_network.cc: the container's endpoint on the bridge for its run plan (nothing
+  // unless it is a namespace container on the bridge), and its release.
+  Outcome ConnectNetwork(const ContainerRecord& record, RunPlan* plan);
+  void DisconnectNetwork(const std::string& id);
+  base::Status ReconcileNetworkLocked();
 
   EngineOptions options_;
   rootfs::ContentStore store_;
@@ -92,6 +106,7 @@ class Engine {
   base::EventFd wake_;
   bool stopping_ = false;  // guarded by mu_
   std::thread reaper_;
+  std::unique_ptr<network::Network> network_;  // null without a bridge; thread-safe itself
 };
 
 // "KILL", "SIGKILL", "9" → 9; 0 for anything else.

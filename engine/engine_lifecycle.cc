@@ -15,6 +15,8 @@
 #include "engine/engine.h"
 #include "engine/images.h"
 #include "engine/monitor.h"
+#include "engine/network/docker_ports.h"
+#include "engine/volumes.h"
 #include "engine/proc_file.h"
 #include "rootfs-builder/image_builder.h"
 #include "runtime/container_spec.h"
@@ -71,10 +73,15 @@ Outcome SpecFromRequest(const json& config, const json& host, const std::string&
     if (net == "host") {
       spec->network = runtime::NetworkMode::kHost;
     } else if (net == "none" || net == "default" || net == "bridge" || net.empty()) {
-      spec->network = runtime::NetworkMode::kNone;  // no bridge yet: loopback only
+      spec->network = runtime::NetworkMode::kNone;  // a namespace of its own; the bridge's veth is added at start
     } else {
-      return Outcome(ErrorKind::kInvalid, "network " + net + " not found (hulld supports none and host)");
+      return Outcome(ErrorKind::kInvalid, "network " + net + " not found (hulld has bridge, none and host)");
     }
+    auto ports = network::ParsePortBindings(host.contains("PortBindings") ? host["PortBindings"] : json());
+    if (!ports.ok()) return Outcome(ErrorKind::kInvalid, ports.status().message());
+    auto volumes = ParseVolumes(host);
+    if (!volumes.ok()) return Outcome(ErrorKind::kInvalid, volumes.status().message());
+    spec->volumes = *volumes;
     if (spec->memory_bytes < 0 || spec->cpus < 0) return Outcome(ErrorKind::kInvalid, "negative resource limit");
   } catch (const json::exception& e) {
     return Outcome(ErrorKind::kInvalid, std::string("invalid container config: ") + e.what());
@@ -173,7 +180,9 @@ Outcome Engine::SpawnMonitor(ContainerRecord& r) {
   if (!process.ok()) return Outcome(ErrorKind::kInvalid, process.status().message());
   c.process = *process;
   c.spec = spec;
+  ResolveNamedVolumes(options_.root, &c.spec.volumes);
   plan.log_max_bytes = options_.log_max_bytes;
+  if (Outcome o = ConnectNetwork(r, &plan); !o.ok()) return o;
 
   std::string dir = ContainerDir(r.id);
   std::filesystem::remove(dir + "/" + kExitFile);
@@ -223,6 +232,7 @@ Outcome Engine::Start(const std::string& ref) {
                    "runtime \"vm\" is not available through hulld yet; use HostConfig.Runtime \"ns\"");
   }
   if (Outcome o = SpawnMonitor(r); !o.ok()) {
+    DisconnectNetwork(id);
     r.error = o.message();
     (void)SaveLocked(r);
     return o;

@@ -30,12 +30,17 @@ json RunPlanToJson(const RunPlan& plan) {
             {"network", s.network == runtime::NetworkMode::kHost ? "host" : "none"},
             {"cap_add", s.cap_add}, {"cap_drop", s.cap_drop}, {"privileged", s.privileged},
             {"stop_timeout", s.stop_timeout_s}};
+  json volumes = json::array();
+  for (const auto& v : s.volumes) volumes.push_back({{"host", v.host}, {"container", v.container}, {"read_only", v.read_only}});
+  spec["volumes"] = volumes;
   json process{{"argv", c.process.argv}, {"env", c.process.env}, {"cwd", c.process.cwd},
                {"user", c.process.user}};
-  return json{{"state_root", c.state_root}, {"image_tree", c.image_tree}, {"id", c.id},
-              {"cgroup_root", c.cgroup_root}, {"cgroup_parent", c.cgroup_parent},
-              {"cache_dir", c.cache_dir}, {"spec", spec}, {"process", process},
-              {"log_max_bytes", plan.log_max_bytes}};
+  json out{{"state_root", c.state_root}, {"image_tree", c.image_tree}, {"id", c.id},
+           {"cgroup_root", c.cgroup_root}, {"cgroup_parent", c.cgroup_parent},
+           {"cache_dir", c.cache_dir}, {"spec", spec}, {"process", process},
+           {"log_max_bytes", plan.log_max_bytes}};
+  if (plan.attach) out["network_attach"] = network::AttachPlanToJson(*plan.attach);
+  return out;
 }
 
 Result<RunPlan> RunPlanFromJson(const std::string& text) {
@@ -69,11 +74,18 @@ Result<RunPlan> RunPlanFromJson(const std::string& text) {
     s.at("cap_drop").get_to(spec.cap_drop);
     s.at("privileged").get_to(spec.privileged);
     s.at("stop_timeout").get_to(spec.stop_timeout_s);
+    for (const auto& v : s.value("volumes", json::array())) {
+      spec.volumes.push_back({v.at("host"), v.at("container"), v.at("read_only")});
+    }
     const json& p = j.at("process");
     p.at("argv").get_to(c.process.argv);
     p.at("env").get_to(c.process.env);
     p.at("cwd").get_to(c.process.cwd);
     p.at("user").get_to(c.process.user);
+    if (j.contains("network_attach")) {
+      ASSIGN_OR_RETURN(plan.attach, network::AttachPlanFromJson(j["network_attach"]));
+      plan.container.network_address = network::FormatIpv4(plan.attach->address);
+    }
     return plan;
   } catch (const json::exception& e) {
     return Status::Error(std::string("run plan: ") + e.what());
@@ -94,7 +106,10 @@ Result<Pipe> MakePipe() {
 
 // In the forked child: stdin from /dev/null, stdout and stderr to the pipes, then the
 // runtime's supervisor, whose exit status becomes this process's.
-[[noreturn]] void RunSupervisor(const RunPlan& plan, int out, int err) {
+[[noreturn]] void RunSupervisor(RunPlan& plan, int out, int err) {
+  if (plan.attach) {
+    plan.container.network_setup = [attach = *plan.attach](pid_t pid) { return network::AttachContainer(attach, pid); };
+  }
   int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   ::dup2(null, 0);
   ::dup2(out, 1);

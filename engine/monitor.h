@@ -9,11 +9,13 @@
 // process hulld signals.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "engine/network/network.h"
 #include "runtime/namespace/container.h"
 
 namespace hull::engine {
@@ -28,6 +30,7 @@ inline constexpr int64_t kDefaultLogMaxBytes = 10 << 20;
 struct RunPlan {
   runtime::ns::ContainerConfig container;
   int64_t log_max_bytes = kDefaultLogMaxBytes;
+  std::optional<network::AttachPlan> attach;  // on the bridge: wired in by the supervisor
 };
 
 nlohmann::json RunPlanToJson(const RunPlan& plan);

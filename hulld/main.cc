@@ -1,6 +1,7 @@
 // hulld: serves the Docker Engine API (api/) over the container engine (engine/).
 //   hulld [--root DIR] [--host unix:///run/hull/hull.sock] [--tcp 127.0.0.1:PORT --token-file F]
 //         [--default-runtime ns|vm] [--log-level debug|info|warning|error]
+//         [--bridge hull0|none] [--subnet 172.30.0.0/16]
 //   hulld monitor DIR      (internal: the monitor of one container, engine/monitor.h)
 // SIGINT/SIGTERM stop serving and exit; containers keep running under their monitors and
 // are found again by the next hulld.
@@ -42,7 +43,7 @@ std::string SelfExe() {
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "monitor") return engine::RunMonitor(argv[2]);
 
-  std::string root, host, tcp, token_file, runtime_name, log_level;
+  std::string root, host, tcp, token_file, runtime_name, log_level, bridge, subnet;
   po::options_description options("hulld options");
   options.add_options()
       ("root", po::value(&root)->default_value("/var/lib/hull"), "state and image store root")
@@ -52,6 +53,8 @@ int main(int argc, char** argv) {
       ("default-runtime", po::value(&runtime_name)->default_value("ns"), "runtime for containers that name none: ns or vm")
       ("cgroup-parent", po::value<std::string>()->default_value("hull"), "cgroup under which containers are placed")
       ("log-level", po::value(&log_level)->default_value("info"), "debug, info, warning or error")
+      ("bridge", po::value(&bridge)->default_value("hull0"), "bridge of the default network; none: containers get loopback only")
+      ("subnet", po::value(&subnet)->default_value("172.30.0.0/16"), "IPv4 subnet of the bridge (its first address is the bridge's)")
       ("help,h", "show this help");
   po::variables_map vm;
   try {
@@ -99,6 +102,7 @@ int main(int argc, char** argv) {
   engine_options.default_runtime = runtime_name;
   engine_options.cgroup_parent = vm["cgroup-parent"].as<std::string>();
   if (const char* cg = std::getenv("HULL_CGROUP_ROOT")) engine_options.cgroup_root = cg;
+  if (bridge != "none") engine_options.network = engine::network::NetworkOptions{bridge, subnet, root + "/network/endpoints.json"};
 
   // Signals are taken by sigwait below; blocked before any thread starts.
   sigset_t stop;

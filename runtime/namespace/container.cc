@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,7 +19,6 @@
 #include <optional>
 
 #include "base/logging.h"
-#include "base/terminal.h"
 #include "runtime/namespace/cgroups.h"
 #include "runtime/namespace/container_init.h"
 #include "runtime/namespace/container_state.h"
@@ -71,12 +71,32 @@ class SignalRelay {
   base::UniqueFd fd_;
 };
 
+// Puts our terminal in raw mode while the container owns it.
+class RawTerminal {
+ public:
+  explicit RawTerminal(int fd) : fd_(fd) {
+    if (!::isatty(fd) || ::tcgetattr(fd, &saved_) != 0) return;
+    termios raw = saved_;
+    ::cfmakeraw(&raw);
+    active_ = ::tcsetattr(fd, TCSANOW, &raw) == 0;
+  }
+  ~RawTerminal() {
+    if (active_) ::tcsetattr(fd_, TCSANOW, &saved_);
+  }
+
+ private:
+  int fd_;
+  termios saved_{};
+  bool active_ = false;
+};
+
 void CopyWindowSize(int master) {
-  if (auto size = base::TerminalWindowSize()) {
-    winsize ws{};
-    ws.ws_row = size->rows;
-    ws.ws_col = size->cols;
-    ::ioctl(master, TIOCSWINSZ, &ws);
+  winsize ws{};
+  for (int fd : {0, 1, 2}) {
+    if (::ioctl(fd, TIOCGWINSZ, &ws) == 0) {
+      ::ioctl(master, TIOCSWINSZ, &ws);
+      return;
+    }
   }
 }
 
@@ -140,7 +160,7 @@ std::optional<int> AwaitStart(pid_t pid, int sock, SignalRelay& signals, Started
 
 // Relays the terminal and signals until the container's first process exits.
 int Supervise(pid_t pid, const ContainerConfig& c, SignalRelay& signals, Started& started) {
-  std::optional<base::RawTerminal> raw;
+  std::optional<RawTerminal> raw;
   int master = started.master.get();
   bool stdin_open = c.spec.interactive && master >= 0;
   if (master >= 0) {
@@ -246,6 +266,8 @@ int RunContainer(const ContainerConfig& c) {
   plan.rootfs = {c.image_tree, dir->upper(), dir->work(), dir->rootfs(), spec.privileged,
                  /*nodev_rootfs=*/*version == CgroupVersion::kV2 && !spec.privileged,
                  /*cgroup2=*/*version == CgroupVersion::kV2};
+  plan.rootfs.volumes = spec.volumes;
+  if (Status s = PrepareVolumeSources(spec.volumes); !s.ok()) return Fail(s);
   plan.process = c.process;
   plan.hostname = spec.hostname.empty() ? c.id.substr(0, 12) : spec.hostname;
   plan.new_network = spec.network == NetworkMode::kNone;
@@ -260,7 +282,8 @@ int RunContainer(const ContainerConfig& c) {
   plan.no_new_privileges = spec.no_new_privileges;
   plan.rlimits = DefaultRlimits();
 
-  if (Status s = WriteEtcFiles(c.image_tree, dir->upper(), plan.hostname, !plan.new_network); !s.ok()) {
+  if (Status s = WriteEtcFiles(c.image_tree, dir->upper(), plan.hostname, !plan.new_network, c.network_address);
+      !s.ok()) {
     return Fail(s);
   }
 
@@ -290,6 +313,12 @@ int RunContainer(const ContainerConfig& c) {
   if (Status s = cgroup->AddProcess(pid); !s.ok()) {
     kill_child();
     return Fail(s);
+  }
+  if (c.network_setup && plan.new_network) {
+    if (Status s = c.network_setup(pid); !s.ok()) {
+      kill_child();
+      return Fail(s);
+    }
   }
   if (Status s = SendSync(sock.get(), "go"); !s.ok()) {
     kill_child();

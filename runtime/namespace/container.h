@@ -6,6 +6,9 @@
 // everything it created. Called on the CLI's main thread; single-threaded.
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
 #include <string>
 
 #include "runtime/container_spec.h"
@@ -28,6 +31,13 @@ struct ContainerConfig {
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string cgroup_parent = "hull";
   std::string cache_dir;  // compiled seccomp filters (seccomp_profile.h); empty: no cache  // the cgroup is cgroup_root/[controller/]PARENT/ID
+  // With spec.network none: called once the first process exists in its new network
+  // namespace (/proc/PID/ns/net) and before it runs anything, so the caller can put
+  // interfaces into it (hulld's bridge network: engine/network). An error stops the start.
+  std::function<base::Status(pid_t pid)> network_setup;
+  // The container's address on that network: /etc/hosts maps the hostname to it and
+  // /etc/resolv.conf is the host's (container_state.h).
+  std::string network_address;
 };
 
 // The container's capabilities: ResolveCaps, less CAP_MKNOD on cgroup v2 hosts (no

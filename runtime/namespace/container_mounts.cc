@@ -1,6 +1,7 @@
 #include "runtime/namespace/container_mounts.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -80,7 +81,80 @@ Status MakeReadonly(const std::string& path) {
   return Mount(path.c_str(), path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY);
 }
 
+// A volume's host tree, cloned and detached before pivot_root (while the host's paths
+// are still reachable), waiting to be attached inside the new root.
+struct DetachedVolume {
+  base::UniqueFd tree;
+  bool directory = true;
+  std::string container;
+};
+
+base::Result<std::vector<DetachedVolume>> CloneVolumes(const std::vector<VolumeSpec>& volumes) {
+  std::vector<DetachedVolume> out;
+  for (const VolumeSpec& v : volumes) {
+    DetachedVolume d;
+    d.container = v.container;
+    d.tree = base::UniqueFd(::open_tree(AT_FDCWD, v.host.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (!d.tree) return Status::Errno("cloning volume source " + v.host);
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (v.read_only ? MOUNT_ATTR_RDONLY : 0);
+    attr.propagation = MS_PRIVATE;
+    if (::mount_setattr(d.tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
+      return Status::Errno("setting the options of volume " + v.host);
+    }
+    struct stat st {};
+    if (::fstat(d.tree.get(), &st) != 0) return Status::Errno("stat " + v.host);
+    d.directory = S_ISDIR(st.st_mode);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// openat2 below `root` with every symlink and ".." kept inside it.
+base::Result<base::UniqueFd> OpenInRoot(int root, const std::string& path, uint64_t flags, uint64_t mode = 0) {
+  open_how how{};
+  how.flags = flags | O_CLOEXEC;
+  how.mode = mode;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  std::string relative = path.substr(path.find_first_not_of('/'));
+  int fd = static_cast<int>(::syscall(SYS_openat2, root, relative.c_str(), &how, sizeof how));
+  if (fd < 0) return Status::Errno("opening " + path + " in the container");
+  return base::UniqueFd(fd);
+}
+
+// After pivot_root: the container path (created if missing) gets the volume's tree.
+Status AttachVolume(const DetachedVolume& v) {
+  if (v.container.empty() || v.container[0] != '/' || v.container.find_first_not_of('/') == std::string::npos) {
+    return Status::Error("invalid volume destination \"" + v.container + "\": must be an absolute path other than /");
+  }
+  ASSIGN_OR_RETURN(base::UniqueFd root, base::OpenFile("/", O_PATH | O_DIRECTORY));
+  base::UniqueFd target;
+  if (v.directory) {
+    RETURN_IF_ERROR(MkdirAll(v.container));  // resolves inside the new root: it is "/"
+    ASSIGN_OR_RETURN(target, OpenInRoot(root.get(), v.container, O_PATH | O_DIRECTORY));
+  } else {
+    std::string parent = v.container.substr(0, v.container.find_last_of('/'));
+    if (!parent.empty()) RETURN_IF_ERROR(MkdirAll(parent));
+    ASSIGN_OR_RETURN(target, OpenInRoot(root.get(), v.container, O_RDONLY | O_CREAT | O_NOCTTY, 0644));
+  }
+  if (::move_mount(v.tree.get(), "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    return Status::Errno("mounting a volume on " + v.container);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status PrepareVolumeSources(const std::vector<VolumeSpec>& volumes) {
+  for (const VolumeSpec& v : volumes) {
+    if (v.host.empty() || v.host[0] != '/') return Status::Error("volume source must be an absolute path: " + v.host);
+    struct stat st {};
+    if (::stat(v.host.c_str(), &st) == 0) continue;
+    if (errno != ENOENT) return Status::Errno("stat " + v.host);
+    RETURN_IF_ERROR(MkdirAll(v.host));
+  }
+  return Status::Ok();
+}
 
 const std::vector<std::string>& MaskedPaths() {
   static const std::vector<std::string> paths = {
@@ -102,6 +176,7 @@ Status SetUpRootfs(const RootfsPlan& plan) {
       return Status::Error("overlay directory has a ',', ':' or '\\' in its path: " + *p);
     }
   }
+  ASSIGN_OR_RETURN(std::vector<DetachedVolume> volumes, CloneVolumes(plan.volumes));
   std::string options = "lowerdir=" + plan.lower + ",upperdir=" + plan.upper + ",workdir=" + plan.work;
   RETURN_IF_ERROR(Mount("overlay", plan.target, "overlay", plan.nodev_rootfs ? MS_NODEV : 0, options));
   if (::chdir(plan.target.c_str()) != 0) return Status::Errno("chdir " + plan.target);
@@ -121,6 +196,7 @@ Status SetUpRootfs(const RootfsPlan& plan) {
     RETURN_IF_ERROR(Mount("cgroup", "/sys/fs/cgroup", "cgroup2",
                           MS_NOSUID | MS_NOEXEC | MS_NODEV | (plan.privileged ? 0 : MS_RDONLY)));
   }
+  for (const auto& v : volumes) RETURN_IF_ERROR(AttachVolume(v));
   if (plan.privileged) return Status::Ok();
   for (const auto& p : MaskedPaths()) RETURN_IF_ERROR(MaskPath(p));
   for (const auto& p : ReadonlyPaths()) RETURN_IF_ERROR(MakeReadonly(p));

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sstream>
 #include <vector>
 
 #include "base/logging.h"
@@ -56,8 +57,29 @@ Status WriteNew(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+std::string BridgeResolvConf(const std::string& host) {
+  std::string out;
+  bool nameserver = false;
+  size_t start = 0;
+  while (start < host.size()) {
+    size_t end = host.find('\n', start);
+    std::string line = host.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    start = end == std::string::npos ? host.size() : end + 1;
+    std::istringstream words(line);
+    std::string key, value;
+    words >> key >> value;
+    if (key == "nameserver") {
+      if (value.rfind("127.", 0) == 0 || value == "::1") continue;
+      nameserver = true;
+    }
+    out += line + "\n";
+  }
+  if (!nameserver) out += "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
+  return out;
+}
+
 Status WriteEtcFiles(const std::string& lower, const std::string& upper,
-                     const std::string& hostname, bool host_network) {
+                     const std::string& hostname, bool host_network, const std::string& address) {
   struct stat st {};
   if (::lstat((lower + "/etc").c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Status::Ok();
   std::string etc = upper + "/etc";
@@ -69,7 +91,12 @@ Status WriteEtcFiles(const std::string& lower, const std::string& upper,
     auto host = base::ReadFileToString("/etc/hosts", 1 << 20);
     if (host.ok()) hosts = *host;
   }
+  if (!address.empty()) hosts += address + "\t" + hostname + "\n";
   RETURN_IF_ERROR(WriteNew(etc + "/hosts", hosts));
+  if (!address.empty()) {
+    auto resolv = base::ReadFileToString("/etc/resolv.conf", 1 << 20);
+    RETURN_IF_ERROR(WriteNew(etc + "/resolv.conf", BridgeResolvConf(resolv.ok() ? *resolv : "")));
+  }
   if (host_network) {
     if (auto resolv = base::ReadFileToString("/etc/resolv.conf", 1 << 20); resolv.ok()) {
       RETURN_IF_ERROR(WriteNew(etc + "/resolv.conf", *resolv));

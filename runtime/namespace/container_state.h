@@ -34,8 +34,16 @@ class ContainerDir {
 // --network host) and, with --network host, the host's /etc/resolv.conf: written into the
 // overlay's upper directory before it is mounted, so they shadow the image's own. Only
 // when the image's /etc is a real directory (never through a symlink of the image).
+// With `address` (a bridge network), /etc/hosts also maps the hostname to it and
+// /etc/resolv.conf is the host's without loopback nameservers (unreachable from the
+// container), Google's public ones when none is left — Docker's rule.
 base::Status WriteEtcFiles(const std::string& lower, const std::string& upper,
-                           const std::string& hostname, bool host_network);
+                           const std::string& hostname, bool host_network,
+                           const std::string& address = "");
+
+// The host's resolv.conf text for a container on a bridge: nameserver lines naming a
+// loopback address dropped; 8.8.8.8 and 8.8.4.4 when no nameserver is left.
+std::string BridgeResolvConf(const std::string& host_resolv_conf);
 
 // Removes container directories under state_root whose owner is gone, and their cgroups.
 void SweepStaleContainers(const std::string& state_root, const std::string& cgroup_root,

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -31,6 +32,11 @@ void HulldTest::SetUp() {
 bool HulldTest::StartHulld(const std::vector<std::string>& extra) {
   std::vector<std::string> args = {HULLD_PATH, "--root", root_, "-H", "unix://" + socket_};
   args.insert(args.end(), extra.begin(), extra.end());
+  // Outside a network namespace of its own, a test must not create hull0 or NAT rules on
+  // the host: the bridge only where the test asks for it (tests/network).
+  if (std::find(extra.begin(), extra.end(), "--bridge") == extra.end()) {
+    args.insert(args.end(), {"--bridge", "none"});
+  }
   hulld_ = ::fork();
   if (hulld_ == 0) {
     int log = ::open((dir_ + "/hulld.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);

@@ -1,0 +1,70 @@
+// Engine ↔ engine/network: a namespace container on the bridge gets its endpoint when it
+// starts (the attach plan goes to its monitor in run.json, whose supervisor wires the
+// veth in) and loses it when it exits or is removed; after a restart the bridge's state
+// is reconciled with the containers still running. Called with mu_ held where the name
+// says Locked; Network has its own lock and never calls back.
+#include "base/logging.h"
+#include "engine/engine.h"
+#include "engine/monitor.h"
+#include "engine/network/docker_ports.h"
+
+namespace hull::engine {
+
+using base::Status;
+using nlohmann::json;
+
+namespace {
+
+bool OnBridge(const json& host) {
+  std::string mode = host.is_object() ? host.value("NetworkMode", "default") : "default";
+  return mode.empty() || mode == "default" || mode == "bridge";
+}
+
+}  // namespace
+
+Outcome Engine::ConnectNetwork(const ContainerRecord& r, RunPlan* plan) {
+  if (!network_ || r.runtime != "ns" || !OnBridge(r.host_config)) return Outcome();
+  auto ports = network::ParsePortBindings(r.host_config.contains("PortBindings") ? r.host_config["PortBindings"] : json());
+  if (!ports.ok()) return Outcome(ErrorKind::kInvalid, ports.status().message());
+  auto attach = network_->Connect(r.id, *ports);
+  if (!attach.ok()) {
+    return Outcome(ErrorKind::kInternal, "driver failed programming external connectivity on endpoint " + r.name +
+                                             ": " + attach.status().message());
+  }
+  plan->attach = *attach;
+  return Outcome();
+}
+
+void Engine::DisconnectNetwork(const std::string& id) {
+  if (!network_) return;
+  if (Status s = network_->Disconnect(id); !s.ok()) {
+    HULL_LOG(kWarning) << "network: container " << id.substr(0, 12) << ": " << s.message();
+  }
+}
+
+Status Engine::ReconcileNetworkLocked() {
+  if (!network_) return Status::Ok();
+  std::set<std::string> running;
+  for (const auto& [id, r] : records_) {
+    if (r.state == ContainerState::kRunning) running.insert(id);
+  }
+  return network_->Reconcile(running);
+}
+
+json Engine::NetworkSettings(const ContainerRecord& r) const {
+  json settings{{"Networks", json::object()}, {"Ports", json::object()}, {"IPAddress", ""},
+                {"IPPrefixLen", 0}, {"Gateway", ""}, {"MacAddress", ""}};
+  auto endpoint = network_ ? network_->EndpointOf(r.id) : std::nullopt;
+  if (!endpoint) return settings;
+  std::string address = network::FormatIpv4(endpoint->address);
+  std::string gateway = network::FormatIpv4(network_->gateway());
+  settings["IPAddress"] = address;
+  settings["IPPrefixLen"] = network_->prefix();
+  settings["Gateway"] = gateway;
+  settings["Ports"] = network::PortsToDocker(endpoint->ports);
+  settings["Networks"]["bridge"] = {{"IPAddress", address}, {"IPPrefixLen", network_->prefix()},
+                                    {"Gateway", gateway}, {"NetworkID", "hull-" + network_->options().bridge}};
+  return settings;
+}
+
+}  // namespace hull::engine
