@@ -34,6 +34,8 @@ using Clock = std::chrono::steady_clock;
 constexpr uint32_t kMinMemoryMib = 64;
 // After the guest reported its exit: how long the VMM may take to end by itself.
 constexpr auto kExitGrace = std::chrono::seconds(2);
+// Stop reading our stdin while this much waits for the guest to take it.
+constexpr size_t kMaxOutbox = 1 << 20;
 
 double MsSince(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
@@ -59,9 +61,29 @@ struct Session {
   Clock::time_point started = Clock::now();
   std::optional<Clock::time_point> kill_at;
 
+  // Frames for the guest wait here until the channel takes them. The channel never blocks
+  // us: a host blocked writing stdin while the guest is blocked writing stdout (its vsock
+  // or serial buffers full because nobody reads them) would be a deadlock.
+  std::string outbox;
+
   base::Status SendToGuest(const std::string& frame) {
     if (!channel) return base::Status::Ok();
-    return base::WriteFully(channel.get(), frame.data(), frame.size());
+    outbox += frame;
+    return FlushToGuest();
+  }
+
+  base::Status FlushToGuest() {
+    while (channel && !outbox.empty()) {
+      ssize_t n = send(channel.get(), outbox.data(), outbox.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) break;
+      if (n < 0) {
+        outbox.clear();  // the guest went away; its end is noticed by the read side
+        break;
+      }
+      outbox.erase(0, static_cast<size_t>(n));
+    }
+    return base::Status::Ok();
   }
 
   base::Status HandleFrame(const guest::Frame& f) {
@@ -159,11 +181,12 @@ struct Session {
       deadline = started + std::chrono::milliseconds(static_cast<int64_t>(config.boot_timeout_s * 1000));
     if (kill_at) deadline = std::min(deadline, *kill_at);
     if (exited) deadline = std::min(deadline, exit_seen_ + kExitGrace);
-    bool want_stdin = config.spec.stdin_open && ready && !stdin_done && !exited && channel;
+    bool want_stdin = config.spec.stdin_open && ready && !stdin_done && !exited && channel &&
+                      outbox.size() < kMaxOutbox;
     pollfd fds[5] = {
         {vmm.pidfd(), POLLIN, 0},
         {listener ? listener.get() : -1, POLLIN, 0},
-        {channel ? channel.get() : -1, POLLIN, 0},
+        {channel ? channel.get() : -1, static_cast<short>(POLLIN | (outbox.empty() ? 0 : POLLOUT)), 0},
         {want_stdin ? config.stdin_fd : -1, POLLIN, 0},
         {config.signal_fd, POLLIN, 0},
     };
@@ -174,7 +197,8 @@ struct Session {
       channel.reset(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
       if (channel) listener.reset();
     }
-    if (fds[2].revents && channel) {
+    if ((fds[2].revents & POLLOUT) && channel) RETURN_IF_ERROR(FlushToGuest());
+    if ((fds[2].revents & ~POLLOUT) && channel) {
       bool was_exited = exited;
       RETURN_IF_ERROR(ReadChannel());
       if (exited && !was_exited) exit_seen_ = Clock::now();
