@@ -53,7 +53,7 @@ std::string InitScript(const std::vector<std::string>& command) {
          "mount -t proc proc /proc 2>/dev/null\n"
          "mount -t devtmpfs dev /dev 2>/dev/null\n"
          "cd /\n" +
-         line + "\nreboot -f\n";
+         line + "\necho " + kExitLine + "$?\nreboot -f\n";
 }
 
 base::Status WriteTreeInitramfs(const std::string& path, const std::string& tree,
@@ -67,7 +67,7 @@ base::Status WriteTreeInitramfs(const std::string& path, const std::string& tree
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(tree, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
-    std::string name = fs::relative(it->path(), tree).string();
+    std::string name = it->path().lexically_relative(tree).string();
     if (name == "init") continue;
     struct stat st;
     if (lstat(it->path().c_str(), &st) != 0) return base::Status::Errno("lstat " + it->path().string());

@@ -12,6 +12,9 @@
 
 namespace hull::bench {
 
+// What /init prints after the command: this, then its exit status.
+inline constexpr char kExitLine[] = "hull-bench-exit=";
+
 // The /init script that runs `command`.
 std::string InitScript(const std::vector<std::string>& command);
 

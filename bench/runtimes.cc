@@ -176,6 +176,12 @@ Runtime QemuDirect(const BenchEnvironment& env, const GuestExecution& guests) {
     std::error_code ec;
     fs::remove(env.work + "/initramfs-" + name + ".cpio", ec);
   };
+  r.check = [](const RunResult& run) -> std::string {
+    if (run.output.find(std::string(kExitLine) + "0") != std::string::npos) return "";
+    std::string tail = run.output.substr(run.output.size() > 200 ? run.output.size() - 200 : 0);
+    return "the guest did not finish the command (no \"" + std::string(kExitLine) +
+           "0\" line); its console ended with: " + tail;
+  };
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "bench/child_process.h"
 #include "bench/report.h"
 
 namespace hull::bench {
@@ -24,6 +25,9 @@ struct Runtime {
   std::function<base::Result<Argv>(const Argv& command, const std::string& name)> argv;
   // Removes what an ended (or killed) instance left in the runtime's state; may be empty.
   std::function<void(const std::string& name)> cleanup;
+  // For a run that exited 0: the error if it did not do its job after all (a guest that
+  // panicked ends QEMU with status 0 too); may be empty.
+  std::function<std::string(const RunResult& run)> check;
 };
 
 struct BenchEnvironment {

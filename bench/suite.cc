@@ -156,6 +156,9 @@ base::Result<RunResult> RunOnce(const Runtime& rt, const Argv& command,
   RunResult r = child->Wait(Clock::now() + options.run_timeout);
   if (rt.cleanup) rt.cleanup(name);
   ReapOrphans();
+  if (r.ok() && rt.check) {
+    if (std::string error = rt.check(r); !error.empty()) return base::Status::Error(error);
+  }
   return r;
 }
 
