@@ -50,6 +50,10 @@ static void poke8(uint64_t addr, uint8_t v) { *(volatile uint8_t*)phys_ptr(addr)
 static void poke32(uint64_t addr, uint32_t v) { *(volatile uint32_t*)phys_ptr(addr) = v; }
 static void poke64(uint64_t addr, uint64_t v) { *(volatile uint64_t*)phys_ptr(addr) = v; }
 
+// With hulltest.blk.stream_kib (a rate-limited drive may hold a request for seconds),
+// each request waits up to this many times as long as virtq_wait_used does.
+static uint32_t patience = 1;
+
 static uint8_t pattern(uint32_t i) { return (uint8_t)(i + (i >> 8) * 13 + 0x5a); }
 
 // One request: header, `n` data buffers, status. Returns the status byte.
@@ -69,7 +73,9 @@ static uint8_t request(struct virtq* vq, uint32_t type, uint64_t sector,
   bufs[1 + n].writable = true;
   uint16_t head = virtq_submit(vq, bufs, (uint16_t)(n + 2));
   uint32_t id, len;
-  if (!virtq_wait_used(vq, &id, &len)) fail("no used buffer", 111);
+  bool used = false;
+  for (uint32_t i = 0; i < patience && !used; i++) used = virtq_wait_used(vq, &id, &len);
+  if (!used) fail("no used buffer", 111);
   if (id != head) fail("used element id", 112);
   return peek8(STATUS_ADDR);
 }
@@ -102,7 +108,9 @@ static void stream(struct virtq* vq, uint64_t capacity, uint64_t kib) {
 }
 
 _Noreturn void mode_blk(const struct cmdline* cmdline) {
-  uint64_t index = 0, sector = 8;
+  uint64_t index = 0, sector = 8, stream_kib = 0;
+  const bool streams = cmdline_decimal(cmdline, "hulltest.blk.stream_kib", &stream_kib);
+  if (streams) patience = 100;
   if (!cmdline_decimal(cmdline, "hulltest.blk.index", &index)) index = 0;
   if (!cmdline_decimal(cmdline, "hulltest.blk.sector", &sector)) sector = 8;
   struct virtio_dev dev;
@@ -147,9 +155,6 @@ _Noreturn void mode_blk(const struct cmdline* cmdline) {
   put_kv_dec("blk.read_status", request(&vq, VIRTIO_BLK_T_IN, sector, &in, 1));
   bool ok = same(READ_ADDR, write_status == 0 ? WRITE_ADDR : BEFORE_ADDR, IO_BYTES);
   put_kv_str("blk.compare", ok ? "ok" : "mismatch");
-  uint64_t stream_kib = 0;
-  if (cmdline_decimal(cmdline, "hulltest.blk.stream_kib", &stream_kib)) {
-    stream(&vq, virtio_config64(&dev, 0), stream_kib);
-  }
+  if (streams) stream(&vq, virtio_config64(&dev, 0), stream_kib);
   exit_vm(0);
 }
