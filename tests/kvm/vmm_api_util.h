@@ -98,6 +98,7 @@ class VmmProcess {
   }
 
   void Signal(int signal) { kill(pid_, signal); }
+  pid_t pid() const { return pid_; }
   bool Alive() { return !Wait(0).has_value(); }
   // The exit status (128 + N for signal N), or none if still running after `seconds`.
   std::optional<int> Wait(double seconds) {

@@ -60,8 +60,10 @@ base::Result<GuestRam> GuestRam::Allocate(const GuestRamOptions& options) {
     }
     region.host = map->data();
     // Guest RAM is never useful in a core dump of the VMM, and a hostile guest could
-    // otherwise make one huge.
+    // otherwise make one huge; nor is it for a child process (hull-vmm forks none, and
+    // its filters forbid it; a test that forks after building a Machine gets none).
     ::madvise(region.host, region.size, MADV_DONTDUMP);
+    ::madvise(region.host, region.size, MADV_DONTFORK);
     file_offset += region.size;
     ram.mappings_.push_back(std::move(map).value());
   }
