@@ -3,6 +3,7 @@
 medians over repetitions, each device row against its peer row as a throughput ratio.
 A device benchmark file adds its rows to ROWS (label, device benchmark, peer, target)."""
 import json
+import re
 import statistics
 import sys
 
@@ -27,6 +28,28 @@ NET_ROWS = [
 ]
 
 
+# Rate limiters (blk_bench.cc): (what, benchmark, limit text); counter achieved_over_limit.
+LIMIT_ROWS = [
+    ("virtio-blk 64 KiB sequential reads limited to 100 MiB/s",
+     "BM_VirtioBlk/64k_sequential_limited_100MiBps", "100 MiB/s"),
+    ("virtio-blk 4 KiB random reads limited to 5 000 requests/s",
+     "BM_VirtioBlk/4k_random_limited_5kops", "5 000 ops/s"),
+]
+
+
+def print_limit_table(median):
+    print()
+    print("| What (≥ 5 s, device worker) | Limit | Achieved / limit | Target |")
+    print("|---|---|---|---|")
+    for what, name, limit in LIMIT_ROWS:
+        ratio = median(name, "achieved_over_limit")
+        if ratio is None:
+            print(f"| {what} | {limit} | (not run) | |")
+            continue
+        verdict = "within 10 %: " + ("met" if abs(ratio - 1) <= 0.10 else "NOT met")
+        print(f"| {what} | {limit} | {ratio:.3f} | {verdict} |")
+
+
 def print_net_table(median):
     print()
     print("| What | Device frames/s | Peer (write/read on a tap) frames/s | Ratio |")
@@ -47,7 +70,9 @@ def main(path):
         if b.get("run_type") != "iteration":
             continue
         name = b["run_name"] if "run_name" in b else b["name"]
-        runs.setdefault(name.replace("/real_time", ""), []).append(b)
+        # "/real_time", "/min_time:5.000", "/repeats:1" are how it ran, not what.
+        name = re.sub(r"/(real_time|min_time:[^/]*|repeats:[^/]*)", "", name)
+        runs.setdefault(name, []).append(b)
 
     def median(name, key):
         values = [b[key] for b in runs.get(name, []) if key in b]
@@ -75,6 +100,7 @@ def main(path):
           "Device ns/request: BlockDevice::busy_ns / requests (parsing, the I/O itself, the "
           "used ring); 'of which not I/O': the same minus the time inside the Disk — what the "
           "device adds to each request.")
+    print_limit_table(median)
     print_net_table(median)
 
 
