@@ -1,6 +1,7 @@
 // Engine ↔ engine/network: a namespace container on the bridge gets its endpoint when it
 // starts (the attach plan goes to its monitor in run.json, whose supervisor wires the
-// veth in) and loses it when it exits or is removed; after a restart the bridge's state
+// veth in; a micro-VM gets a tap on the bridge as spec.vm_interface) and loses it when it
+// exits or is removed; after a restart the bridge's state
 // is reconciled with the containers still running. Called with mu_ held where the name
 // says Locked; Network has its own lock and never calls back.
 #include "base/logging.h"
@@ -23,9 +24,18 @@ bool OnBridge(const json& host) {
 }  // namespace
 
 Outcome Engine::ConnectNetwork(const ContainerRecord& r, RunPlan* plan) {
-  if (!network_ || r.runtime != "ns" || !OnBridge(r.host_config)) return Outcome();
+  if (!network_ || !OnBridge(r.host_config)) return Outcome();
   auto ports = network::ParsePortBindings(r.host_config.contains("PortBindings") ? r.host_config["PortBindings"] : json());
   if (!ports.ok()) return Outcome(ErrorKind::kInvalid, ports.status().message());
+  if (r.runtime == "vm") {  // a tap on the bridge, the guest's eth0 (runtime/vm)
+    auto tap = network_->ConnectVm(r.id, *ports);
+    if (!tap.ok()) {
+      return Outcome(ErrorKind::kInternal, "driver failed programming external connectivity on endpoint " + r.name +
+                                               ": " + tap.status().message());
+    }
+    plan->container.spec.vm_interface = *tap;
+    return Outcome();
+  }
   auto attach = network_->Connect(r.id, *ports);
   if (!attach.ok()) {
     return Outcome(ErrorKind::kInternal, "driver failed programming external connectivity on endpoint " + r.name +

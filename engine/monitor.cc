@@ -33,6 +33,10 @@ json RunPlanToJson(const RunPlan& plan) {
   json volumes = json::array();
   for (const auto& v : s.volumes) volumes.push_back({{"host", v.host}, {"container", v.container}, {"read_only", v.read_only}});
   spec["volumes"] = volumes;
+  if (const auto& t = s.vm_interface) {
+    spec["vm_interface"] = {{"tap", t->tap}, {"mac", t->mac}, {"address", t->address}, {"gateway", t->gateway},
+                            {"dns", t->dns}, {"extra_hosts", t->extra_hosts}};
+  }
   json process{{"argv", c.process.argv}, {"env", c.process.env}, {"cwd", c.process.cwd},
                {"user", c.process.user}};
   json out{{"state_root", c.state_root}, {"image_tree", c.image_tree}, {"id", c.id},
@@ -76,6 +80,11 @@ Result<RunPlan> RunPlanFromJson(const std::string& text) {
     s.at("stop_timeout").get_to(spec.stop_timeout_s);
     for (const auto& v : s.value("volumes", json::array())) {
       spec.volumes.push_back({v.at("host"), v.at("container"), v.at("read_only")});
+    }
+    if (s.contains("vm_interface")) {
+      const json& t = s["vm_interface"];
+      spec.vm_interface = runtime::TapInterface{t.at("tap"), t.at("mac"), t.at("address"), t.at("gateway"),
+                                                t.at("dns"), t.at("extra_hosts")};
     }
     const json& p = j.at("process");
     p.at("argv").get_to(c.process.argv);

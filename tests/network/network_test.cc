@@ -1,8 +1,8 @@
 // hulld's bridge network end to end (issue 7, item 5), each test inside a network
 // namespace it creates: containers on hull0 reach each other, published tcp and udp
 // ports answer on the namespace's loopback and on the bridge address, --network none and
-// host, nothing left after rm (veth, rules, address), and addresses kept across a
-// SIGKILLed hulld.
+// host, nothing left after rm (veth, rules, address), addresses kept across a SIGKILLed
+// hulld, and a micro-VM (qemu under TCG) on a tap on the same bridge.
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -170,6 +170,24 @@ TEST_F(BridgeNetwork, AddressesAndRulesSurviveAKilledHulld) {
   RunDetached({"hull/busybox", "sleep", "30"}, "three");
   EXPECT_EQ(Inspect("three", "{{.NetworkSettings.IPAddress}}"), "172.30.0.3");
   EXPECT_EQ(Sh("ip -o link show master hull0 | wc -l").out, "2\n") << Links();
+}
+
+TEST_F(BridgeNetwork, MicroVmGetsATapOnTheBridge) {
+  if (!hull::rootfs::testing::MissingTools({"qemu-system-x86_64"}).empty()) GTEST_SKIP() << "no qemu-system-x86_64";
+  RunDetached({"hull/busybox", "sh", "-c", kServe}, "server");
+  std::string id = Inspect("server", "{{.Id}}");
+  std::string ip = Inspect("server", "{{.NetworkSettings.IPAddress}}");
+  auto vm = Docker({"run", "--runtime", "vm", "--name", "vm", "hull/busybox", "sh", "-c",
+                    "ip -o -4 addr show eth0 | awk '{print $4}'; "
+                    "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://" + ip + "/ && break; sleep 0.5; done"},
+                   240);
+  if (vm.err.find("guest-kernel-config/build.sh") != std::string::npos) GTEST_SKIP() << "no guest kernel: " << vm.err;
+  if (vm.err.find("not available through hulld") != std::string::npos) GTEST_SKIP() << "hulld runs no VMs: " << vm.err;
+  EXPECT_EQ(vm.exit_status, 0) << vm.err;
+  EXPECT_EQ(vm.out, "172.30.0.3/16\nhello from " + id.substr(0, 12) + "\n") << vm.err;
+  // Exited: its tap and address are gone.
+  EXPECT_EQ(Links().find(": ht"), std::string::npos) << Links();
+  EXPECT_EQ(Inspect("vm", "{{.NetworkSettings.IPAddress}}"), "");
 }
 
 TEST_F(BridgeNetwork, BadPortBindingsAreRefused) {
