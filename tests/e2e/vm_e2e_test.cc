@@ -155,9 +155,15 @@ TEST_P(VmE2e, BadInputIsRefusedClearly) {
   auto memory = RunProcess(Argv({"--memory", "32m"}, {"true"}), kTimeout);
   EXPECT_EQ(memory.exit_status, 125);
   EXPECT_NE(memory.err.find("at least 64 MiB"), std::string::npos) << memory.err;
+  // The suite may run with HULL_GUEST_KERNEL_DIR set (nested): put it back afterwards.
+  std::string kernel_dir = testing::EnvOr("HULL_GUEST_KERNEL_DIR", "");
   setenv("HULL_GUEST_KERNEL_DIR", "/nonexistent", 1);
   auto kernel = RunProcess(Argv({}, {"true"}), kTimeout);
-  unsetenv("HULL_GUEST_KERNEL_DIR");
+  if (kernel_dir.empty()) {
+    unsetenv("HULL_GUEST_KERNEL_DIR");
+  } else {
+    setenv("HULL_GUEST_KERNEL_DIR", kernel_dir.c_str(), 1);
+  }
   EXPECT_EQ(kernel.exit_status, 125);
   EXPECT_NE(kernel.err.find("guest-kernel-config/build.sh"), std::string::npos) << kernel.err;
   if (GetParam() == "qemu") {
