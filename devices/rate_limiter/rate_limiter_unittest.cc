@@ -151,6 +151,25 @@ TEST_F(RateLimiterTest, MeasuredRateMatchesTheLimit) {
   EXPECT_NEAR(bytes / expected, 1.0, 0.02);
 }
 
+TEST_F(RateLimiterTest, ThinkTimeAndLateWakeUpsDoNotLowerTheRate) {
+  // One 4 KiB request in flight at a time, as the test guest does: 20 ms between a
+  // request's end and the next one, and every timer wake-up 10 ms late. Tokens keep
+  // accruing meanwhile, so the rate is still the limit (64 000 bytes/s).
+  auto limiter = FakeRateLimiter({.bandwidth = {.size = 6400, .refill_time_ms = 100}}, &clock_);
+  const uint64_t start = clock_.now_ns;
+  uint64_t bytes = 0;
+  while (clock_.now_ns - start < 20'000 * kMs) {
+    if (limiter->Consume(4096)) {
+      bytes += 4096;
+      clock_.AdvanceMs(20);
+      continue;
+    }
+    clock_.now_ns = *clock_.deadline_ns + 10 * kMs;
+    limiter->TimerFired();
+  }
+  EXPECT_NEAR(bytes / 20.0 / 64000, 1.0, 0.02);
+}
+
 TEST_F(RateLimiterTest, UpdateReplacesOnlyTheBucketsGivenAndWakesAThrottledDevice) {
   auto limiter = FakeRateLimiter({.bandwidth = {.size = 100, .refill_time_ms = 1000},
                                   .ops = {.size = 5, .refill_time_ms = 1000}},
