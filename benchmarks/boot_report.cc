@@ -42,6 +42,19 @@ std::optional<std::pair<double, double>> Ratio(const VmmResults& vmm, const VmmR
   return std::make_pair(a.median / b.median, a.p90 / b.p90);
 }
 
+// What a target is judged on: the median, or its ratio to the peer's; none when unmeasured.
+std::optional<double> TargetValue(const BootReport& report, const Target& target) {
+  const VmmResults* vmm = FindVmm(report, target.vmm_key);
+  const VmmResults* peer = FindVmm(report, report.peer_key);
+  if (target.ratio_to_peer) {
+    if (vmm == nullptr || peer == nullptr) return std::nullopt;
+    auto r = Ratio(*vmm, *peer, target.metric_key);
+    return r ? std::optional<double>(r->first) : std::nullopt;
+  }
+  Summary s = SummaryOf(vmm, target.metric_key);
+  return s.count > 0 ? std::optional<double>(s.median) : std::nullopt;
+}
+
 void RenderTable(const BootReport& report, std::ostringstream& md) {
   const VmmResults* peer = FindVmm(report, report.peer_key);
   md << "| metric |";
@@ -106,11 +119,10 @@ std::string RenderMarkdown(const BootReport& report) {
   md << "\n## Targets\n\n| target | measured (median) | |\n|---|---:|---|\n";
   for (const Target& target : report.targets) {
     const VmmResults* vmm = FindVmm(report, target.vmm_key);
-    Summary s = SummaryOf(vmm, target.metric_key);
+    std::optional<double> value = TargetValue(report, target);
     md << "| " << target.title << " (" << (vmm ? vmm->title : target.vmm_key) << ") | "
-       << (s.count > 0 ? Number(s.median) : "n/a") << " | "
-       << (s.count == 0 ? "not measured" : s.median <= target.limit ? "met" : "**not met**")
-       << " |\n";
+       << (value ? Number(*value) + (target.ratio_to_peer ? "×" : "") : "n/a") << " | "
+       << (!value ? "not measured" : *value <= target.limit ? "met" : "**not met**") << " |\n";
   }
   if (!report.warnings.empty()) {
     md << "\nThe targets are judged on this run's absolute numbers, so the warning at the "
@@ -174,11 +186,12 @@ nlohmann::json RenderJson(const BootReport& report) {
     j["vmms"][vmm.key] = v;
   }
   for (const Target& target : report.targets) {
-    Summary s = SummaryOf(FindVmm(report, target.vmm_key), target.metric_key);
+    std::optional<double> value = TargetValue(report, target);
     nlohmann::json t = {{"title", target.title}, {"vmm", target.vmm_key},
                         {"metric", target.metric_key}, {"limit", target.limit}};
-    t["median"] = s.count > 0 ? nlohmann::json(s.median) : nlohmann::json();
-    t["met"] = s.count > 0 ? nlohmann::json(s.median <= target.limit) : nlohmann::json();
+    t[target.ratio_to_peer ? "ratio_to_peer_median" : "median"] =
+        value ? nlohmann::json(*value) : nlohmann::json();
+    t["met"] = value ? nlohmann::json(*value <= target.limit) : nlohmann::json();
     j["targets"].push_back(t);
   }
   j["failures"] = report.failures;

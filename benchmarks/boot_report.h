@@ -42,6 +42,7 @@ struct Target {
   std::string vmm_key;     // whose median is checked
   std::string metric_key;
   double limit = 0;        // met when median ≤ limit
+  bool ratio_to_peer = false;  // the limit is on median / the peer's median instead
 };
 
 struct BootReport {

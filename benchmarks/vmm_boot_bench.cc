@@ -39,6 +39,10 @@ struct Options {
   std::string markdown_path;
   std::vector<std::string> warnings;
   std::vector<std::string> environment;  // LABEL=VALUE
+  // --confinement: hull-vmm with and without seccomp and hull-jailer instead of QEMU.
+  bool confinement = false;
+  std::string jailer = HULL_JAILER_PATH;
+  std::string jail_base = "/tmp/hull-bench-jails";
 };
 
 constexpr const char* kHelloPrefix = "hello from the hull test guest";
@@ -185,7 +189,9 @@ void DescribeEnvironment(const Options& o, BootReport& report) {
   const VmmSetup& setup = o.setup;
   env.emplace_back("hull-vmm", CommandOutput({setup.hull_vmm, "--version"}) + " (" +
                                    setup.hull_vmm + ")");
-  env.emplace_back("QEMU", CommandOutput({setup.qemu, "--version"}) + " (" + setup.qemu + ")");
+  if (!o.confinement) {
+    env.emplace_back("QEMU", CommandOutput({setup.qemu, "--version"}) + " (" + setup.qemu + ")");
+  }
   env.emplace_back("guest", "tests/guests hull-test-guest, " + std::to_string(o.setup.memory_mib) +
                                 " MiB, 1 vCPU");
   env.emplace_back("repetitions", std::to_string(o.repetitions) + " timed (+" +
@@ -199,7 +205,37 @@ void DescribeEnvironment(const Options& o, BootReport& report) {
   }
 }
 
+// --confinement: what seccomp and the jailer cost at boot, against unconfined hull-vmm.
+void DescribeConfinementMethod(BootReport& report) {
+  report.metrics = {
+      {"first_instruction_ms", "start → first guest instruction", "ms"},
+      {"first_serial_byte_ms", "start → first serial byte", "ms"},
+      {"boot_to_exit_ms", "start → exit (boot + shutdown)", "ms"},
+  };
+  report.peer_key = "hull_vmm_unconfined";
+  for (auto [key, what] : {std::pair{"hull_vmm_seccomp", "seccomp"},
+                           std::pair{"hull_vmm_jailed_unconfined", "the jailer"},
+                           std::pair{"hull_vmm_jailed_seccomp", "seccomp + the jailer"}}) {
+    report.targets.push_back({.title = std::string(what) + " costs ≤ 5 % to the first instruction",
+                              .vmm_key = key, .metric_key = "first_instruction_ms",
+                              .limit = 1.05, .ratio_to_peer = true});
+  }
+  report.notes = {
+      "the same hull-vmm and `hello` guest (ELF) four ways: --no-seccomp (the peer every ratio "
+      "is taken against), with its seccomp filters (the default), and each of those started "
+      "through hull-jailer (uid/gid 4242, new mount and PID namespaces, pivot_root into a "
+      "tmpfs root with the kernel bound read-only; no cgroup). Target: confinement costs "
+      "≤ 5 %, i.e. a ratio ≤ 1.05.",
+      "start: CLOCK_MONOTONIC in the driver just before vfork()+execve() of hull-vmm or of "
+      "hull-jailer, so the jailer's whole set-up counts; first guest instruction: hull-vmm's "
+      "HULL_VMM_BOOT_TRACE line (passed through the jailer's environment filter).",
+      "each repetition runs every configuration once, in a rotating order; median and p90 "
+      "(nearest rank) over the repetitions.",
+  };
+}
+
 void DescribeMethod(const Options& o, BootReport& report) {
+  if (o.confinement) return DescribeConfinementMethod(report);
   report.metrics = {
       {"first_instruction_ms", "start → first guest instruction", "ms"},
       {"first_serial_byte_ms", "start → first serial byte", "ms"},
@@ -268,6 +304,10 @@ base::Result<Options> ParseFlags(int argc, char** argv) {
        "(repeatable)")
       ("environment", po::value(&o.environment)->composing(), "LABEL=VALUE for the report's "
        "environment section (repeatable)")
+      ("confinement", po::bool_switch(&o.confinement), "measure what seccomp and hull-jailer "
+       "cost instead of comparing with QEMU (needs root)")
+      ("hull-jailer", po::value(&o.jailer)->default_value(o.jailer), "hull-jailer binary")
+      ("jail-base", po::value(&o.jail_base)->default_value(o.jail_base), "--chroot-base for it")
       ("help,h", "print this help");
   po::variables_map vm;
   try {
@@ -284,9 +324,14 @@ base::Result<Options> ParseFlags(int argc, char** argv) {
       o.setup.memory_mib < 2 || o.timeout_s < 1) {
     return base::Status::Error("repetitions ≥ 1, memory-mib ≥ 2, timeout ≥ 1, others ≥ 0");
   }
-  std::optional<std::string> qemu = FindInPath(o.setup.qemu);
-  if (!qemu) return base::Status::Error(o.setup.qemu + " not found in PATH");
-  o.setup.qemu = *qemu;
+  if (o.confinement) {
+    o.memory_repetitions = 0;
+    o.setup.qemu = o.jailer;  // checked below instead of QEMU, which this mode does not run
+  } else {
+    std::optional<std::string> qemu = FindInPath(o.setup.qemu);
+    if (!qemu) return base::Status::Error(o.setup.qemu + " not found in PATH");
+    o.setup.qemu = *qemu;
+  }
   for (const std::string* path :
        {&o.setup.hull_vmm, &o.setup.guest_elf, &o.setup.guest_bzimage, &o.setup.qemu}) {
     if (access(path->c_str(), R_OK) != 0) return base::Status::Errno("cannot read " + *path);
@@ -299,7 +344,8 @@ base::Result<Options> ParseFlags(int argc, char** argv) {
 }
 
 void Run(const Options& o, BootReport& report) {
-  std::vector<Vmm> vmms = BuildVmms(o.setup);
+  std::vector<Vmm> vmms = o.confinement ? BuildConfinementVmms(o.setup, o.jailer, o.jail_base)
+                                        : BuildVmms(o.setup);
   for (const Vmm& vmm : vmms) {
     VmmResults results;
     results.key = vmm.key;
@@ -307,7 +353,7 @@ void Run(const Options& o, BootReport& report) {
     std::string env = vmm.env.empty() ? "" : JoinCommand(vmm.env) + " ";
     results.commands.push_back(env + JoinCommand(vmm.hello));
     if (!vmm.traced_hello.empty()) results.commands.push_back(JoinCommand(vmm.traced_hello));
-    results.commands.push_back(JoinCommand(vmm.spin));
+    if (!vmm.spin.empty()) results.commands.push_back(JoinCommand(vmm.spin));
     report.vmms.push_back(results);
   }
   int total = o.warmup + std::max(o.repetitions, o.memory_repetitions);
@@ -321,7 +367,9 @@ void Run(const Options& o, BootReport& report) {
       VmmResults scratch;  // warm-up results are dropped, its failures are not
       VmmResults& out = warmup ? scratch : report.vmms[k];
       if (warmup || timed < o.repetitions) MeasureTiming(o, vmms[k], out, report.failures);
-      if (warmup || timed < o.memory_repetitions) MeasureMemory(o, vmms[k], out, report.failures);
+      if (!vmms[k].spin.empty() && (warmup || timed < o.memory_repetitions)) {
+        MeasureMemory(o, vmms[k], out, report.failures);
+      }
     }
   }
 }

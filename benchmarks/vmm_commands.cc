@@ -6,6 +6,8 @@
 #include <sstream>
 #include <tuple>
 
+#include <unistd.h>
+
 namespace hull::benchmarks {
 namespace {
 
@@ -64,6 +66,34 @@ std::vector<Vmm> BuildVmms(const VmmSetup& o) {
                   .expected_exit = 1, .hello = QemuCommand(o, "hello", false),
                   .traced_hello = QemuCommand(o, "hello", true),
                   .spin = QemuCommand(o, "spin", false), .env = {}});
+  return vmms;
+}
+
+std::vector<Vmm> BuildConfinementVmms(const VmmSetup& o, const std::string& jailer,
+                                      const std::string& jail_base) {
+  std::vector<Vmm> vmms;
+  for (bool jailed : {false, true}) {
+    for (bool seccomp : {false, true}) {
+      std::vector<std::string> hello = HullCommand(o, o.guest_elf, "hello");
+      if (!seccomp) hello.push_back("--no-seccomp");
+      if (jailed) {
+        // The binary is the jail's /hull-vmm; its flags follow "--". The boot-trace
+        // variable passes the jailer's environment filter (HULL_VMM_*).
+        std::vector<std::string> vmm_args(hello.begin() + 1, hello.end());
+        hello = {jailer, "--id", "bench-" + std::to_string(getpid()), "--exec-file", o.hull_vmm,
+                 "--uid", "4242", "--gid", "4242", "--chroot-base", jail_base,
+                 "--bind", o.guest_elf + ":ro", "--"};
+        hello.insert(hello.end(), vmm_args.begin(), vmm_args.end());
+      }
+      std::string key = std::string("hull_vmm_") + (jailed ? "jailed_" : "") +
+                        (seccomp ? "seccomp" : "unconfined");
+      std::string title = std::string("hull-vmm") + (seccomp ? " + seccomp" : " --no-seccomp") +
+                          (jailed ? " + jailer" : "");
+      vmms.push_back({.key = key, .title = title, .is_qemu = false, .expected_exit = 0,
+                      .hello = hello, .traced_hello = {}, .spin = {},
+                      .env = {"HULL_VMM_BOOT_TRACE=1"}});
+    }
+  }
   return vmms;
 }
 

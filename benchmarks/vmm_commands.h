@@ -34,6 +34,12 @@ struct Vmm {
 
 std::vector<Vmm> BuildVmms(const VmmSetup& setup);
 
+// --confinement: hull-vmm booting the ELF unconfined (--no-seccomp), with seccomp (the
+// default), and each of those through hull-jailer (`jailer`, chroot base `jail_base`):
+// what confinement costs. The first is the peer the others are compared with.
+std::vector<Vmm> BuildConfinementVmms(const VmmSetup& setup, const std::string& jailer,
+                                      const std::string& jail_base);
+
 // A command line for people to read (quoted where a shell would need it).
 std::string JoinCommand(const std::vector<std::string>& argv);
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# benchmarks/confinement/run.sh — what confining hull-vmm costs at boot (issue 8, item 6):
+# vmm_boot_bench --confinement runs the same hull-vmm and test guest unconfined
+# (--no-seccomp), with seccomp, and both through hull-jailer, interleaved in one run, and
+# reports each as a ratio to the unconfined one (target ≤ 1.05). Needs root. Where the
+# host has no usable /dev/kvm it runs nested inside QEMU/TCG (tests/nested), and the report
+# says its absolute times are not representative; there it defaults to 12 repetitions.
+#
+#   benchmarks/confinement/run.sh [DRIVER-OPTIONS...]     (e.g. -n 5)
+#
+# Writes the Markdown report to stdout and benchmarks/results/confinement-latest.md, the
+# JSON to benchmarks/results/confinement-latest.json. HULL_BUILD_DIR (default ./build).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+BUILD=${HULL_BUILD_DIR:-$ROOT/build}
+RESULTS=$ROOT/benchmarks/results
+BENCH=$BUILD/benchmarks/vmm_boot_bench
+VMM=$BUILD/vmm/hull-vmm
+JAILER=$BUILD/jailer/hull-jailer
+GUEST_ELF=$BUILD/tests/guests/hull-test-guest.elf
+GUEST_BZ=$BUILD/tests/guests/hull-test-guest.bzImage
+NESTED=$ROOT/tests/nested/run-in-tcg-kvm.sh
+
+for f in "$BENCH" "$VMM" "$JAILER" "$GUEST_ELF" "$GUEST_BZ"; do
+  [ -e "$f" ] || { echo "confinement/run.sh: $f is missing: build first" >&2; exit 2; }
+done
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hull-confinement-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+args=(--confinement --hull-vmm "$VMM" --hull-jailer "$JAILER" --guest-elf "$GUEST_ELF"
+      --guest-bzimage "$GUEST_BZ" --environment "hull commit=$commit"
+      --environment "host load average (1/5/15 min) at start=$(cut -d' ' -f1-3 /proc/loadavg)")
+status=0
+if [ -c /dev/kvm ] && exec 3<>/dev/kvm 2>/dev/null; then
+  exec 3>&-
+  "$BENCH" "${args[@]}" --json "$TMP/report.json" "$@" > "$TMP/report.md" || status=$?
+else
+  echo "==> no usable /dev/kvm here: running under KVM nested inside QEMU/TCG (tests/nested)" >&2
+  reps=(--repetitions 12)
+  for a in "$@"; do case $a in -n*|--repetitions*) reps=() ;; esac; done
+  cat > "$TMP/in-guest.sh" <<EOF
+#!/bin/sh
+"\$@" --json /tmp/report.json > /tmp/report.md
+rc=\$?
+cat /tmp/report.md
+echo '@@json@@'
+cat /tmp/report.json 2>/dev/null
+exit \$rc
+EOF
+  chmod +x "$TMP/in-guest.sh"
+  "$NESTED" --timeout "${HULL_BENCH_NESTED_TIMEOUT:-600}" --add "$BENCH" --add "$VMM" \
+    --add "$JAILER" --add "$GUEST_ELF" --add "$GUEST_BZ" --add "$TMP/in-guest.sh" \
+    -- "$TMP/in-guest.sh" "$BENCH" "${args[@]}" \
+       --warning "these numbers come from KVM nested inside QEMU/TCG (no /dev/kvm on the host): absolute times are NOT representative of hardware, and the jailer's set-up (namespaces, mounts) runs under emulation too; only the ratios, measured side by side in this run, mean anything" \
+       "${reps[@]}" "$@" > "$TMP/combined" || status=$?
+  sed '/^@@json@@$/,$d' "$TMP/combined" > "$TMP/report.md"
+  sed '1,/^@@json@@$/d' "$TMP/combined" > "$TMP/report.json"
+fi
+cat "$TMP/report.md"
+if [ "$status" -le 1 ] && [ -s "$TMP/report.md" ] && [ -s "$TMP/report.json" ]; then
+  mkdir -p "$RESULTS"
+  cp "$TMP/report.md" "$RESULTS/confinement-latest.md"
+  cp "$TMP/report.json" "$RESULTS/confinement-latest.json"
+  echo "==> report saved: benchmarks/results/confinement-latest.md and .json" >&2
+fi
+exit "$status"
