@@ -83,6 +83,7 @@ nlohmann::json ReportToJson(const Report& report) {
       nlohmann::json cj = nlohmann::json::object();
       if (cell.summary) cj = SummaryToJson(*cell.summary);
       if (!cell.note.empty()) cj[cell.failed ? "error" : "note"] = cell.note;
+      if (!cell.error.empty()) cj["error"] = cell.error;
       mj["results"][id] = cj;
     }
     j["measures"].push_back(mj);
@@ -126,7 +127,10 @@ std::string ReportToMarkdown(const Report& report,
   std::string failures;
   for (const auto& m : report.measures) {
     for (const auto& [id, cell] : m.cells) {
-      if (cell.failed) failures += "- " + Escape(m.title) + ", `" + id + "`: " + Escape(cell.note) + "\n";
+      if (cell.failed || !cell.error.empty()) {
+        failures += "- " + Escape(m.title) + ", `" + id + "`: " +
+                    Escape(cell.failed ? cell.note : cell.note + " " + cell.error) + "\n";
+      }
     }
   }
   if (!failures.empty()) md += "\n## Failures\n\n" + failures;

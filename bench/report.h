@@ -25,7 +25,8 @@ struct RuntimeInfo {
 struct Cell {
   std::optional<Summary> summary;
   std::string note;     // shown beside the number, or instead of it when there is none
-  bool failed = false;  // note is the error of a run that failed
+  bool failed = false;  // every run failed; note is the error
+  std::string error;    // some runs failed (note says how many): the first one's error
 };
 
 struct Measure {

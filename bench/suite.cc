@@ -247,11 +247,12 @@ class Runner {
 
   void RunWorkload(Workload& w) {
     std::map<std::string, std::vector<std::vector<double>>> samples;
-    std::set<std::string> failed;
+    std::map<std::string, std::string> first_error;
+    std::map<std::string, int> failures;
     for (int rep = 1; rep <= w.reps; ++rep) {
       for (const Runtime* rt : runtimes_) {
         const std::string& id = rt->info.id;
-        if (broken_.count(id) || failed.count(id)) continue;
+        if (broken_.count(id)) continue;
         Progress(w.outputs[0].measure.title, *rt, rep, w.reps);
         auto r = RunOnce(*rt, w.command, options_);
         std::string error = !r.ok() ? r.status().message() : !r->ok() ? r->Describe() : "";
@@ -262,9 +263,8 @@ class Runner {
           if (!v) error = "the container did not print its marker lines: " + r->Describe();
           else values.push_back(*v);
         }
-        if (!error.empty()) {
-          failed.insert(id);
-          for (auto& o : w.outputs) o.measure.cells[id] = Cell{std::nullopt, error, true};
+        if (!error.empty()) {  // recorded; the other repetitions still run
+          if (!failures[id]++) first_error[id] = error;
           continue;
         }
         auto& per_output = samples[id];
@@ -275,10 +275,24 @@ class Runner {
     for (const Runtime* rt : runtimes_) {
       for (size_t i = 0; i < w.outputs.size(); ++i) {
         Measure& m = w.outputs[i].measure;
-        if (MarkBroken(*rt, m) || failed.count(rt->info.id)) continue;
-        m.cells[rt->info.id] = Cell{Summarize(samples[rt->info.id][i]), "", false};
+        const std::string& id = rt->info.id;
+        if (MarkBroken(*rt, m)) continue;
+        m.cells[id] = WithFailures(samples[id].empty() ? std::vector<double>() : samples[id][i],
+                                   failures[id], w.reps, first_error[id]);
       }
     }
+  }
+
+  // The cell for `values` when `failures` of `reps` runs failed with `error` first.
+  static Cell WithFailures(const std::vector<double>& values, int failures, int reps,
+                           const std::string& error) {
+    if (values.empty()) return Cell{std::nullopt, error, true};
+    Cell cell{Summarize(values), "", false};
+    if (failures > 0) {
+      cell.note = "(" + std::to_string(failures) + " of " + std::to_string(reps) + " runs failed)";
+      cell.error = error;
+    }
+    return cell;
   }
 
   Measure IdleMemory() {
@@ -288,14 +302,16 @@ class Runner {
                          "(smaps_rollup) of every host process of the instance — the runtime's, "
                          "the container's, the VMM with the guest memory it touched");
     std::map<std::string, std::vector<double>> samples;
+    std::map<std::string, std::string> first_error;
+    std::map<std::string, int> failures;
     for (int rep = 1; rep <= sizes_.reps_memory; ++rep) {
       for (const Runtime* rt : runtimes_) {
         const std::string& id = rt->info.id;
-        if (MarkBroken(*rt, m) || (m.cells.count(id) && m.cells[id].failed)) continue;
+        if (MarkBroken(*rt, m)) continue;
         Progress(m.title, *rt, rep, sizes_.reps_memory);
         auto idle = StartIdle(*rt, options_);
         if (!idle.ok()) {
-          m.cells[id] = Cell{std::nullopt, idle.status().message(), true};
+          if (!failures[id]++) first_error[id] = idle.status().message();
           continue;
         }
         std::this_thread::sleep_for(sizes_.settle);
@@ -305,7 +321,8 @@ class Runner {
       }
     }
     for (const Runtime* rt : runtimes_) {
-      if (!m.cells.count(rt->info.id)) m.cells[rt->info.id] = Cell{Summarize(samples[rt->info.id]), "", false};
+      const std::string& id = rt->info.id;
+      if (!broken_.count(id)) m.cells[id] = WithFailures(samples[id], failures[id], sizes_.reps_memory, first_error[id]);
     }
     return m;
   }

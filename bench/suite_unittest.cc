@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -124,6 +125,32 @@ TEST_F(BenchSuite, AFailingRuntimeIsRecordedWithItsErrorAndTheOthersContinue) {
   ASSERT_TRUE(start.summary.has_value()) << start.note;
   EXPECT_EQ(start.summary->n, 5);
   EXPECT_TRUE(Find(measures, "fork_exec").cells.at("picky").summary.has_value());
+}
+
+TEST_F(BenchSuite, FailedRepetitionsAreCountedAndTheOthersSummarized) {
+  Runtime flaky = Chroot("flaky");
+  auto calls = std::make_shared<int>(0);
+  auto inner = flaky.argv;
+  flaky.argv = [inner, calls](const Argv& command, const std::string& name) -> base::Result<Argv> {
+    // `true` runs: the warm-up (call 1) works, then every second one fails.
+    if (command == Argv{"true"} && ++*calls % 2 == 0) {
+      return Argv{"sh", "-c", "echo 'flaked' >&2; exit 5"};
+    }
+    return inner(command, name);
+  };
+  std::vector<Measure> measures = RunMeasures({flaky}, Quick());
+  const Cell& c = Find(measures, "start_exit").cells.at("flaky");
+  ASSERT_TRUE(c.summary.has_value()) << c.note;
+  EXPECT_EQ(c.summary->n, 2);
+  EXPECT_FALSE(c.failed);
+  EXPECT_EQ(c.note, "(3 of 5 runs failed)");
+  EXPECT_EQ(c.error, "exit status 5: flaked");
+  Report report;
+  report.runtimes = {flaky.info};
+  report.measures = measures;
+  std::string md = ReportToMarkdown(report);
+  EXPECT_NE(md.find("- start → exit of `true`, `flaky`: (3 of 5 runs failed) exit status 5: flaked"),
+            std::string::npos) << md;
 }
 
 TEST_F(BenchSuite, ARuntimeThatIsNotInstalledIsNotRunAndSaysWhy) {
