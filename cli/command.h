@@ -25,13 +25,17 @@ struct Command {
 
 const std::vector<Command>& Commands();
 
-// Exit statuses, as Docker's CLI uses them: 1 for a failed operation, 2 for misuse.
+// Exit statuses, as Docker's CLI uses them: 1 for a failed operation, 2 for misuse, 125
+// when `run`/`create` fail before the container's own status exists.
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitRunFailure = 125;
 
-// Options every image command takes: --root (or HULL_ROOT).
+// Options every command takes: --root (default HULL_ROOT, else /var/lib/hull). The
+// --root flag means the local store in direct mode even while a hulld runs (cli/daemon.h).
 struct CommonOptions {
   std::string root;
+  bool root_given = false;
 };
 
 // Parses `args` against `options` (+ --root, --help) with `positional` names; on error
@@ -55,6 +59,17 @@ int RunRmi(const std::vector<std::string>& args);
 int RunImageInspect(const std::vector<std::string>& args);
 int RunImageRootfs(const std::vector<std::string>& args);
 int RunRun(const std::vector<std::string>& args);
+int RunCreate(const std::vector<std::string>& args);    // run.cc
+int RunStart(const std::vector<std::string>& args);     // container_commands.cc
+int RunStop(const std::vector<std::string>& args);      // container_commands.cc
+int RunRestart(const std::vector<std::string>& args);   // container_commands.cc
+int RunKill(const std::vector<std::string>& args);      // container_commands.cc
+int RunRm(const std::vector<std::string>& args);        // container_commands.cc
+int RunWait(const std::vector<std::string>& args);      // container_commands.cc
+int RunPs(const std::vector<std::string>& args);        // ps.cc
+int RunLogs(const std::vector<std::string>& args);      // logs.cc
+int RunInspect(const std::vector<std::string>& args);   // inspect.cc
+int RunExec(const std::vector<std::string>& args);      // exec.cc
 
 }  // namespace hull::cli
 

@@ -15,7 +15,18 @@ const std::vector<Command>& Commands() {
       {"pull", "Download an image from a registry", &RunPull},
       {"load", "Load images from an OCI layout or a docker-archive (docker save)", &RunLoad},
       {"import", "Import a root filesystem tarball or directory as an image", &RunImport},
-      {"run", "Run a command in a new container (--runtime ns)", &RunRun},
+      {"run", "Run a command in a new container (through hulld, or directly)", &RunRun},
+      {"create", "Create a new container (hulld)", &RunCreate},
+      {"start", "Start stopped containers (hulld)", &RunStart},
+      {"stop", "Stop running containers (hulld)", &RunStop},
+      {"restart", "Restart containers (hulld)", &RunRestart},
+      {"kill", "Send a signal to running containers (hulld)", &RunKill},
+      {"rm", "Remove containers (hulld)", &RunRm},
+      {"ps", "List containers (hulld)", &RunPs},
+      {"logs", "Show a container's output (hulld)", &RunLogs},
+      {"exec", "Run a command in a running container (hulld)", &RunExec},
+      {"inspect", "Show containers' or images' details as JSON", &RunInspect},
+      {"wait", "Wait for containers to stop and print their exit codes (hulld)", &RunWait},
       {"images", "List images", &RunImages},
       {"rmi", "Remove an image", &RunRmi},
       {"version", "Show the client's and hulld's versions (or direct mode)", &RunVersion},
@@ -49,6 +60,7 @@ std::optional<int> ParseCommandLine(const std::vector<std::string>& args, const 
       return 0;
     }
     po::notify(vm);
+    common.root_given = vm.count("root") && !vm["root"].defaulted();
   } catch (const po::error& e) {
     std::cerr << "hull: " << e.what() << "\nUsage: " << usage << "\n";
     return kExitUsage;

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/daemon_images.h"
 #include "rootfs-builder/reference.h"
 
 namespace hull::cli {
@@ -31,6 +32,7 @@ int RunImages(const std::vector<std::string>& args) {
   if (auto exit = ParseCommandLine(args, "hull images [OPTIONS]", options, positional, vm, common)) {
     return *exit;
   }
+  if (auto d = FindDaemon(common)) return DaemonImages(*d, quiet);
   auto store = OpenStore(common);
   if (!store.ok()) return Fail(store.status());
   auto images = store->ListImages();

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/daemon_images.h"
 #include "rootfs-builder/local_sources.h"
 
 namespace hull::cli {
@@ -20,6 +21,7 @@ int RunImport(const std::vector<std::string>& args) {
   if (auto exit = ParseCommandLine(args, "hull import FILE|DIR REF", options, positional, vm, common)) {
     return *exit;
   }
+  if (auto d = FindDaemon(common)) return DaemonImport(*d, source, reference);
   auto store = OpenStore(common);
   if (!store.ok()) return Fail(store.status());
   auto record = rootfs::ImportRootfs(*store, source, reference);

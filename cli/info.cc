@@ -1,6 +1,6 @@
 // `hull info`: which mode hull works in — "daemon" when hulld answers on its socket
 // (then hulld's GET /info: containers, images, root, runtimes), "direct" otherwise
-// (then the local image store under --root).
+// (then the local image store under --root; an explicit --root always means direct).
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +10,18 @@
 
 namespace hull::cli {
 
+namespace {
+
+int PrintStore(const CommonOptions& common) {
+  auto store = OpenStore(common);
+  if (!store.ok()) return Fail(store.status());
+  auto images = store->ListImages();
+  std::printf("Images: %zu\nRoot: %s\n", images.ok() ? images->size() : 0, store->root().c_str());
+  return 0;
+}
+
+}  // namespace
+
 int RunInfo(const std::vector<std::string>& args) {
   po::options_description options("Options");
   po::positional_options_description positional;
@@ -17,6 +29,10 @@ int RunInfo(const std::vector<std::string>& args) {
   CommonOptions common;
   if (auto exit = ParseCommandLine(args, "hull info", options, positional, vm, common)) return *exit;
   std::string socket = api::DefaultSocketPath();
+  if (common.root_given) {
+    std::printf("Mode: direct (--root names a local store; hulld is not asked)\n");
+    return PrintStore(common);
+  }
   auto r = api::Request(socket, "GET", "/info");
   auto j = r.ok() && r->status == 200 ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
   if (j.is_object()) {
@@ -29,12 +45,9 @@ int RunInfo(const std::vector<std::string>& args) {
                 j.value("ServerVersion", "?").c_str());
     return 0;
   }
-  std::printf("Mode: direct (no hulld answers at %s)\n", socket.c_str());
-  auto store = OpenStore(common);
-  if (!store.ok()) return Fail(store.status());
-  auto images = store->ListImages();
-  std::printf("Images: %zu\nRoot: %s\n", images.ok() ? images->size() : 0, store->root().c_str());
-  return 0;
+  std::printf("Mode: direct (no hulld answers at %s; start it with `hulld &` for containers that outlive hull)\n",
+              socket.c_str());
+  return PrintStore(common);
 }
 
 }  // namespace hull::cli

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/daemon_images.h"
 #include "rootfs-builder/local_sources.h"
 
 namespace hull::cli {
@@ -19,6 +20,13 @@ int RunLoad(const std::vector<std::string>& args) {
   CommonOptions common;
   if (auto exit = ParseCommandLine(args, "hull load -i FILE [-t REF]", options, positional, vm, common)) {
     return *exit;
+  }
+  if (auto d = FindDaemon(common)) {
+    if (!tag.empty() || !platform.empty()) {
+      std::fprintf(stderr, "hull: --tag and --platform work in direct mode only (hull --root DIR load ...)\n");
+      return kExitFailure;
+    }
+    return DaemonLoad(*d, input);
   }
   rootfs::LoadOptions load;
   load.tag = tag;

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "cli/command.h"
+#include "cli/daemon_images.h"
 #include "cli/progress_printer.h"
 #include "rootfs-builder/pull.h"
 
@@ -29,6 +30,7 @@ int RunPull(const std::vector<std::string>& args) {
   if (auto exit = ParseCommandLine(args, "hull pull [OPTIONS] REF", options, positional, vm, common)) {
     return *exit;
   }
+  if (auto d = FindDaemon(common)) return DaemonPullCommand(*d, reference, quiet);  // hulld's settings
   rootfs::PullOptions pull;
   if (!platform.empty()) {
     auto p = rootfs::Platform::Parse(platform);

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/daemon_images.h"
 
 namespace hull::cli {
 
@@ -17,6 +18,7 @@ int RunRmi(const std::vector<std::string>& args) {
   if (auto exit = ParseCommandLine(args, "hull rmi IMAGE [IMAGE...]", options, positional, vm, common)) {
     return *exit;
   }
+  if (auto d = FindDaemon(common)) return DaemonRmi(*d, refs);
   auto store = OpenStore(common);
   if (!store.ok()) return Fail(store.status());
   int status = 0;

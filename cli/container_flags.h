@@ -1,0 +1,37 @@
+// `hull run` and `hull create` flags (Docker's), parsed once into a runtime::ContainerSpec
+// plus what only hulld uses (name, -d, -p, -v, --network as given), and turned into the
+// body of POST /containers/create for daemon mode. Main thread only.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "cli/command.h"
+#include "runtime/container_spec.h"
+
+namespace hull::cli {
+
+struct RunOptions {
+  runtime::ContainerSpec spec;
+  CommonOptions common;
+  bool runtime_given = false;        // --runtime named (else hulld's default / direct's vm)
+  std::string name;                  // --name
+  bool detach = false;               // -d
+  bool sig_proxy = true;             // --sig-proxy
+  std::string network;               // --network as given; "" = the default
+  std::vector<std::string> publish;  // -p [IP:][HOST:]CONTAINER[/PROTO]
+  std::vector<std::string> volumes;  // -v HOST:CONTAINER[:ro]
+  std::string vmm;                   // --vmm (direct mode)
+};
+
+// Parses `args` (OPTIONS IMAGE [COMMAND] [ARG...]); the exit status instead after --help
+// or a usage error (printed).
+std::variant<RunOptions, int> ParseRunOptions(const std::vector<std::string>& args, const char* usage);
+
+// The body of POST /containers/create; an error for a flag value hulld cannot take.
+base::Result<std::string> CreateBody(const RunOptions& options);
+
+}  // namespace hull::cli

@@ -1,0 +1,90 @@
+// `hull logs [-f] [--tail N] [--since WHEN] [-t] CONTAINER`: a container's stored
+// output from hulld (GET /containers/{id}/logs), stdout and stderr kept apart.
+#include <time.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/attach_stream.h"
+#include "cli/daemon.h"
+
+namespace hull::cli {
+
+namespace {
+
+// --since as Docker takes it: a duration before now (30s, 10m, 2h), a Unix time, or an
+// RFC 3339 date (UTC); hulld wants Unix seconds.
+std::optional<int64_t> SinceEpoch(const std::string& text) {
+  if (text.empty()) return 0;
+  char* end = nullptr;
+  double n = std::strtod(text.c_str(), &end);
+  if (end != text.c_str()) {
+    std::string unit = end;
+    int64_t now = static_cast<int64_t>(std::time(nullptr));
+    if (unit.empty() || unit == ".") return static_cast<int64_t>(n);
+    if (unit == "s") return now - static_cast<int64_t>(n);
+    if (unit == "m") return now - static_cast<int64_t>(n * 60);
+    if (unit == "h") return now - static_cast<int64_t>(n * 3600);
+  }
+  tm t{};
+  const char* rest = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &t);
+  if (!rest) rest = ::strptime(text.c_str(), "%Y-%m-%d", &t);
+  if (!rest) return std::nullopt;
+  return static_cast<int64_t>(::timegm(&t));
+}
+
+}  // namespace
+
+int RunLogs(const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  std::string container, tail = "all", since;
+  bool follow = false, timestamps = false;
+  options.add_options()
+      ("follow,f", po::bool_switch(&follow), "keep printing output as it arrives, until the container stops")
+      ("tail,n", po::value(&tail), "only the last N lines (all)")
+      ("since", po::value(&since), "only output since a time: 10m, 2h, a Unix time or 2026-11-29T10:00:00")
+      ("timestamps,t", po::bool_switch(&timestamps), "prefix each line with its time")
+      ("container", po::value(&container)->required(), "container");
+  po::positional_options_description positional;
+  positional.add("container", 1);
+  po::variables_map vm;
+  CommonOptions common;
+  if (auto exit = ParseCommandLine(args, "hull logs [OPTIONS] CONTAINER", options, positional, vm, common)) {
+    return *exit;
+  }
+  auto since_epoch = SinceEpoch(since);
+  if (!since_epoch) {
+    std::fprintf(stderr, "hull: --since %s: want a duration (10m), a Unix time or a date\n", since.c_str());
+    return kExitUsage;
+  }
+  auto d = RequireDaemon(common, "logs");
+  if (!d) return kExitFailure;
+  auto inspect = Call(*d, "GET", "/containers/" + UrlEncode(container) + "/json");
+  if (!inspect.ok()) return ClientError(inspect.status());
+  if (inspect->status != 200) return DaemonError(*inspect);
+  auto j = ParseJson(inspect->body);
+  bool tty = j.is_object() && j["Config"].value("Tty", false);
+  std::string target = "/v1.41/containers/" + j.value("Id", container) + "/logs?stdout=1&stderr=1&tail=" +
+                       UrlEncode(tail) + (follow ? "&follow=1" : "") + (timestamps ? "&timestamps=1" : "") +
+                       (*since_epoch > 0 ? "&since=" + std::to_string(*since_epoch) : "");
+  auto c = api::ClientConnection::Connect(d->socket);
+  if (!c.ok()) return ClientError(c.status());
+  if (auto s = c->Send("GET", target); !s.ok()) return ClientError(s);
+  auto status = c->ReadHeader();
+  if (!status.ok()) return ClientError(status.status());
+  if (*status != 200) {
+    auto body = c->ReadAll();
+    return DaemonError(api::ClientResponse{*status, body.ok() ? *body : ""});
+  }
+  StreamDemuxer out(tty);
+  for (;;) {
+    auto piece = c->ReadSome();
+    if (!piece.ok()) return ClientError(piece.status());
+    if (!*piece) return 0;
+    if (auto s = out.Feed(**piece); !s.ok()) return ClientError(s);
+  }
+}
+
+}  // namespace hull::cli
