@@ -207,6 +207,15 @@ class Connection : public ResponseWriter {
     return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
   }
 
+  std::string TakeBuffered() override {
+    auto data = buffer_.data();
+    std::string out(static_cast<const char*>(data.data()), data.size());
+    buffer_.consume(data.size());
+    return out;
+  }
+
+  int ClientFd() override { return fd_; }
+
  private:
   template <class Response>
   void AddCommonHeaders(Response& res) {

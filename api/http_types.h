@@ -41,6 +41,10 @@ class ResponseWriter {
   virtual void End() = 0;
   // Whether the client has closed the connection (checked while a stream is idle).
   virtual bool ClientGone() = 0;
+  // After Hijack, what the client sends (a container's stdin): first the bytes the server
+  // had already read past the request, then the rest read from ClientFd() (-1: none).
+  virtual std::string TakeBuffered() { return ""; }
+  virtual int ClientFd() { return -1; }
 };
 
 // Writes {"message": text} with `status` (Docker's error body).

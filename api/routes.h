@@ -7,12 +7,14 @@
 
 #include "api/http_types.h"
 #include "engine/engine.h"
+#include "engine/exec.h"
 
 namespace hull::api {
 
 struct ApiContext {
   engine::Engine& engine;
   std::string version = "0.1.0";
+  engine::ExecStore execs{engine};
 };
 
 // Everything: dispatches to the areas, 404 {"message": "page not found"} otherwise.
@@ -21,6 +23,8 @@ void Route(ApiContext& ctx, const HttpRequest& req, ResponseWriter& w);
 bool RouteSystem(ApiContext& ctx, const HttpRequest& req, const std::string& path, ResponseWriter& w);
 bool RouteImages(ApiContext& ctx, const HttpRequest& req, const std::string& path, ResponseWriter& w);
 bool RouteContainers(ApiContext& ctx, const HttpRequest& req, const std::string& path, ResponseWriter& w);
+// /containers/{id}/exec, /exec/{id}/start|json|resize, /containers/{id}/resize.
+bool RouteExec(ApiContext& ctx, const HttpRequest& req, const std::string& path, ResponseWriter& w);
 
 // The engine's error kinds as Docker's status codes.
 void SendOutcome(ResponseWriter& w, const engine::Outcome& outcome, int ok_status = 204);

@@ -1,8 +1,16 @@
 #include "api/stream_routes.h"
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <deque>
+#include <thread>
 
 #include "engine/json_log.h"
+#include "engine/monitor_stdin.h"
 
 namespace hull::api {
 
@@ -49,6 +57,39 @@ void Follow(ApiContext& ctx, const std::string& id, engine::JsonLogReader& reade
     if (done || w.ClientGone()) return;  // done was read before draining: nothing is lost
     ctx.engine.WaitForChange(id, 100);
   }
+}
+
+// The client's bytes to the container's stdin, through its monitor (monitor_stdin.h),
+// until the client closes its side (then the monitor's connection is half-closed too:
+// with StdinOnce the container reads end of file) or `done`. The monitor may not be
+// there yet (docker run attaches before it starts the container): until it is, the
+// client's bytes wait in the socket.
+void RelayStdin(ApiContext& ctx, const std::string& id, ResponseWriter& w, const std::atomic<bool>& done) {
+  std::string dir = ctx.engine.ContainerDir(id);
+  base::UniqueFd monitor;
+  while (!done) {
+    auto fd = engine::ConnectMonitor(dir, "stdin");
+    if (fd.ok()) {
+      monitor = std::move(*fd);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!monitor) return;
+  std::string early = w.TakeBuffered();
+  if (!base::WriteFully(monitor.get(), early.data(), early.size()).ok()) return;
+  int client = w.ClientFd();
+  char buf[16384];
+  while (!done && client >= 0) {
+    pollfd p{client, POLLIN, 0};
+    int n = ::poll(&p, 1, 100);
+    if (n <= 0) continue;
+    ssize_t got = ::read(client, buf, sizeof buf);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (got <= 0) break;  // the client closed its side (or went away)
+    if (!base::WriteFully(monitor.get(), buf, static_cast<size_t>(got)).ok()) return;
+  }
+  ::shutdown(monitor.get(), SHUT_WR);
 }
 
 }  // namespace
@@ -107,7 +148,14 @@ void ServeAttach(ApiContext& ctx, const HttpRequest& req, const std::string& id,
   bool logs = req.QueryBool("logs");
   auto reader = engine::JsonLogReader::Open(r.log_path, /*from_end=*/!logs && r.state == ContainerState::kRunning);
   if (!w.Hijack(o.tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream")) return;
+  std::atomic<bool> done{false};
+  std::thread stdin_relay;
+  if (req.QueryBool("stdin") && r.config.value("OpenStdin", false)) {
+    stdin_relay = std::thread([&] { RelayStdin(ctx, r.id, w, done); });
+  }
   if (req.QueryBool("stream", true)) Follow(ctx, r.id, reader, o, w);
+  done = true;
+  if (stdin_relay.joinable()) stdin_relay.join();
   w.End();
 }
 

@@ -211,6 +211,7 @@ void Engine::OnMonitorExit(const std::string& id) {
   if (text.ok()) exit = nlohmann::json::parse(*text, nullptr, false);
   if (exit.is_object()) {
     r.exit_code = exit.value("ExitCode", 255);
+    r.oom_killed = exit.value("OOMKilled", false);
     r.finished_at = exit.value("FinishedAt", NowRfc3339Nano());
   } else {
     // The monitor died without recording the exit: the supervisor loses its output pipes

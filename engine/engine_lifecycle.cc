@@ -2,7 +2,6 @@
 // fields become a runtime::ContainerSpec here, the one place that reads them.
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include "base/logging.h"
 #include "base/unique_fd.h"
 #include "engine/engine.h"
+#include "engine/exec_process.h"
 #include "engine/images.h"
 #include "engine/monitor.h"
 #include "engine/network/docker_ports.h"
@@ -20,8 +20,6 @@
 #include "engine/proc_file.h"
 #include "rootfs-builder/image_builder.h"
 #include "runtime/container_spec.h"
-
-extern char** environ;
 
 namespace hull::engine {
 
@@ -59,7 +57,7 @@ Outcome SpecFromRequest(const json& config, const json& host, const std::string&
     spec->user = config.value("User", "");
     spec->hostname = config.value("Hostname", "");
     spec->tty = config.value("Tty", false);
-    spec->interactive = false;  // stdin is not relayed by hulld yet
+    spec->interactive = config.value("OpenStdin", false);  // fed through the monitor (monitor_stdin.h)
     spec->stop_timeout_s = config.value("StopTimeout", 10);
     spec->memory_bytes = host.value("Memory", int64_t{0});
     spec->memory_swap_bytes = host.value("MemorySwap", int64_t{0});
@@ -164,7 +162,8 @@ Outcome Engine::SpawnMonitor(ContainerRecord& r) {
   if (!image.ok()) return Outcome(ErrorKind::kNotFound, image.status().message());
   auto stored = rootfs::ReadStoredImage(store_, image->manifest);
   if (!stored.ok()) return Outcome::Internal(stored.status());
-  auto outputs = rootfs::EnsureRootfs(store_, *stored, /*ext4=*/false);
+  const bool vm = r.runtime == "vm";
+  auto outputs = rootfs::EnsureRootfs(store_, *stored, /*ext4=*/vm);
   if (!outputs.ok()) return Outcome::Internal(outputs.status());
 
   RunPlan plan;
@@ -182,6 +181,12 @@ Outcome Engine::SpawnMonitor(ContainerRecord& r) {
   c.spec = spec;
   ResolveNamedVolumes(options_.root, &c.spec.volumes);
   plan.log_max_bytes = options_.log_max_bytes;
+  plan.stdin_once = r.config.value("StdinOnce", false);
+  if (vm) {
+    plan.vm_image_disk = outputs->ext4;
+    // Short: the VM's sockets live in it (a socket address holds 107 bytes).
+    plan.vm_work_root = options_.root + "/vm/" + r.id.substr(0, 12);
+  }
   if (Outcome o = ConnectNetwork(r, &plan); !o.ok()) return o;
 
   std::string dir = ContainerDir(r.id);
@@ -191,32 +196,17 @@ Outcome Engine::SpawnMonitor(ContainerRecord& r) {
       !s.ok()) {
     return Outcome::Internal(s);
   }
-  // A clean slate: hulld blocks and ignores signals that the container must not inherit;
-  // stdio is /dev/null and DIR/monitor.log, so the monitor holds none of hulld's pipes.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
-  std::string monitor_log = dir + "/monitor.log";
-  posix_spawn_file_actions_addopen(&files, 2, monitor_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
-  std::vector<std::string> args = {options_.monitor_exe, "monitor", dir};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  int err = posix_spawn(&pid, options_.monitor_exe.c_str(), &files, &attr, argv.data(), environ);
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&files);
-  if (err != 0) return Outcome::Internal(Status::Errno("starting " + options_.monitor_exe, err));
-  r.monitor_pid = pid;
+  // A clean slate (SpawnHelper): hulld blocks and ignores signals that the container
+  // must not inherit; stdio is /dev/null and DIR/monitor.log, so the monitor holds none
+  // of hulld's pipes.
+  auto null = base::OpenFile("/dev/null", O_RDWR);
+  if (!null.ok()) return Outcome::Internal(null.status());
+  auto monitor_log = base::OpenFile(dir + "/monitor.log", O_WRONLY | O_CREAT | O_APPEND, 0640);
+  if (!monitor_log.ok()) return Outcome::Internal(monitor_log.status());
+  auto pid = SpawnHelper({options_.monitor_exe, "monitor", dir},
+                         {{0, null->get()}, {1, null->get()}, {2, monitor_log->get()}});
+  if (!pid.ok()) return Outcome::Internal(pid.status());
+  r.monitor_pid = *pid;
   return Outcome();
 }
 
@@ -227,10 +217,6 @@ Outcome Engine::Start(const std::string& ref) {
   ContainerRecord& r = records_.at(id);
   if (r.state == ContainerState::kRunning) return Outcome(ErrorKind::kNotModified, "container already started");
   if (r.state == ContainerState::kRemoving) return Outcome(ErrorKind::kConflict, "container is being removed");
-  if (r.runtime == "vm") {
-    return Outcome(ErrorKind::kNotImplemented,
-                   "runtime \"vm\" is not available through hulld yet; use HostConfig.Runtime \"ns\"");
-  }
   if (Outcome o = SpawnMonitor(r); !o.ok()) {
     DisconnectNetwork(id);
     r.error = o.message();
@@ -240,6 +226,7 @@ Outcome Engine::Start(const std::string& ref) {
   r.state = ContainerState::kRunning;
   r.error.clear();
   r.exit_code = 0;
+  r.oom_killed = false;
   r.started_at = NowRfc3339Nano();
   r.finished_at = kZeroTime;
   if (Status s = SaveLocked(r); !s.ok()) {
@@ -269,11 +256,12 @@ Outcome Engine::Start(const std::string& ref) {
   return Outcome();
 }
 
-// Sends `sig` to the container's first process (PID 1 of its namespace).
+// Sends `sig` to the container's first process (PID 1 of its namespace); for runtime vm
+// to the VM's supervisor, which forwards it to the guest (SIGKILL ends the VM).
 Outcome Engine::SignalLocked(const ContainerRecord& r, int sig) const {
   auto text = base::ReadFileToString(ContainerDir(r.id) + "/" + kSupervisorPidFile, 64);
   int supervisor = text.ok() ? std::atoi(text->c_str()) : 0;
-  int pid = supervisor > 0 ? FirstChildOf(supervisor) : 0;
+  int pid = supervisor > 0 && r.runtime != "vm" ? FirstChildOf(supervisor) : supervisor;
   if (pid <= 0) pid = r.pid;
   if (pid <= 0) return Outcome(ErrorKind::kConflict, "Container " + r.id + " is not running");
   if (::kill(pid, sig) != 0 && errno != ESRCH) return Outcome::Internal(Status::Errno("kill"));

@@ -3,14 +3,20 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "base/logging.h"
 #include "engine/container_record.h"
 #include "engine/json_log.h"
+#include "engine/monitor_stdin.h"
+#include "runtime/vm/container.h"
 #include "rootfs-builder/content_store.h"
 
 namespace hull::engine {
@@ -42,7 +48,8 @@ json RunPlanToJson(const RunPlan& plan) {
   json out{{"state_root", c.state_root}, {"image_tree", c.image_tree}, {"id", c.id},
            {"cgroup_root", c.cgroup_root}, {"cgroup_parent", c.cgroup_parent},
            {"cache_dir", c.cache_dir}, {"spec", spec}, {"process", process},
-           {"log_max_bytes", plan.log_max_bytes}};
+           {"log_max_bytes", plan.log_max_bytes}, {"stdin_once", plan.stdin_once},
+           {"vm_image_disk", plan.vm_image_disk}, {"vm_work_root", plan.vm_work_root}};
   if (plan.attach) out["network_attach"] = network::AttachPlanToJson(*plan.attach);
   return out;
 }
@@ -59,6 +66,9 @@ Result<RunPlan> RunPlanFromJson(const std::string& text) {
     j.at("cgroup_parent").get_to(c.cgroup_parent);
     j.at("cache_dir").get_to(c.cache_dir);
     plan.log_max_bytes = j.value("log_max_bytes", kDefaultLogMaxBytes);
+    plan.stdin_once = j.value("stdin_once", false);
+    plan.vm_image_disk = j.value("vm_image_disk", "");
+    plan.vm_work_root = j.value("vm_work_root", "");
     const json& s = j.at("spec");
     auto& spec = c.spec;
     s.at("runtime").get_to(spec.runtime);
@@ -113,19 +123,73 @@ Result<Pipe> MakePipe() {
   return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-// In the forked child: stdin from /dev/null, stdout and stderr to the pipes, then the
-// runtime's supervisor, whose exit status becomes this process's.
-[[noreturn]] void RunSupervisor(RunPlan& plan, int out, int err) {
+// Runtime "vm": the container as a micro-VM, as `hull run --runtime vm` runs it (errors on
+// stderr, hence in the container's log, as Docker's runtime errors are).
+int RunVmSupervisor(const RunPlan& plan) {
+  const auto& c = plan.container;
+  runtime::vm::VmContainer vm;
+  vm.spec = c.spec;
+  vm.process = c.process;
+  vm.hostname = c.spec.hostname.empty() ? c.id.substr(0, 12) : c.spec.hostname;
+  vm.image_disk = plan.vm_image_disk;
+  vm.work_root = plan.vm_work_root;
+  std::error_code ec;
+  std::filesystem::create_directories(vm.work_root, ec);
+  return runtime::vm::RunVmContainer(vm);
+}
+
+// In the forked child: stdin (the pipe or terminal of monitor_stdin.h, else /dev/null),
+// stdout and stderr to the pipes, then the runtime's supervisor, whose exit status
+// becomes this process's.
+[[noreturn]] void RunSupervisor(RunPlan& plan, int in, int out, int err) {
   if (plan.attach) {
     plan.container.network_setup = [attach = *plan.attach](pid_t pid) { return network::AttachContainer(attach, pid); };
   }
   int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  ::dup2(null, 0);
+  ::dup2(in >= 0 ? in : null, 0);
   ::dup2(out, 1);
   ::dup2(err, 2);
+  // Nothing else of the monitor's: above all not the write end of the container's stdin
+  // (which must read end of file when the monitor closes it) nor the attach socket.
+  ::syscall(SYS_close_range, 3, ~0u, 0);
   ::signal(SIGPIPE, SIG_DFL);
+  if (plan.container.spec.runtime == "vm") ::_exit(RunVmSupervisor(plan));
   ::_exit(runtime::ns::RunContainer(plan.container));
 }
+
+// The container's stdin as the supervisor gets it, and the monitor's end of it.
+struct Stdin {
+  UniqueFd child;   // the supervisor's fd 0; invalid: /dev/null
+  UniqueFd target;  // where attached clients' bytes go (StdinServer)
+  UniqueFd master;  // with a terminal: for resizes
+};
+
+// Without -t: a pipe when stdin is open. With -t: a raw pseudo-terminal whose slave is
+// the supervisor's stdin, so the window size set on the master reaches the container's
+// own terminal when the supervisor copies it (on SIGWINCH).
+Result<Stdin> MakeStdin(const runtime::ContainerSpec& spec) {
+  Stdin s;
+  if (spec.tty) {
+    UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!master || ::unlockpt(master.get()) != 0) return Status::Errno("posix_openpt");
+    s.child = UniqueFd(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!s.child) return Status::Errno("TIOCGPTPEER");
+    termios raw{};
+    if (::tcgetattr(s.child.get(), &raw) == 0) {
+      ::cfmakeraw(&raw);
+      ::tcsetattr(s.child.get(), TCSANOW, &raw);
+    }
+    if (spec.interactive) s.target = UniqueFd(::fcntl(master.get(), F_DUPFD_CLOEXEC, 0));
+    s.master = std::move(master);
+  } else if (spec.interactive) {
+    ASSIGN_OR_RETURN(Pipe p, MakePipe());
+    s.child = std::move(p.read);
+    s.target = std::move(p.write);
+  }
+  return s;
+}
+
+constexpr std::string_view kVmOomReport = "the guest's OOM killer killed a process";
 
 int StatusOf(int ws) {
   if (WIFEXITED(ws)) return WEXITSTATUS(ws);
@@ -147,30 +211,52 @@ int RunMonitor(const std::string& dir) {
   auto log = JsonLogWriter::Open(dir + "/" + kLogFile, plan->log_max_bytes);
   auto out = MakePipe();
   auto err = MakePipe();
-  if (!log.ok() || !out.ok() || !err.ok()) return 1;
+  auto in = MakeStdin(plan->container.spec);
+  if (!log.ok() || !out.ok() || !err.ok() || !in.ok()) return 1;
+  auto server = StdinServer::Listen(dir, std::move(in->target), plan->stdin_once);
+  if (!server.ok()) {
+    std::fprintf(stderr, "monitor: %s\n", server.status().message().c_str());
+    return 1;
+  }
 
   std::fflush(nullptr);
   pid_t pid = ::fork();
   if (pid < 0) return 1;
-  if (pid == 0) RunSupervisor(*plan, out->write.get(), err->write.get());
+  if (pid == 0) RunSupervisor(*plan, in->child.get(), out->write.get(), err->write.get());
   out->write.reset();
   err->write.reset();
+  in->child.reset();
   (void)rootfs::WriteFileAtomically(dir + "/" + kSupervisorPidFile, std::to_string(pid));
+  server->on_resize = [&](int rows, int cols) {
+    if (!in->master) return;
+    winsize ws{};
+    ws.ws_row = static_cast<unsigned short>(rows);
+    ws.ws_col = static_cast<unsigned short>(cols);
+    if (::ioctl(in->master.get(), TIOCSWINSZ, &ws) == 0) ::kill(pid, SIGWINCH);
+  };
 
-  pollfd fds[2] = {{out->read.get(), POLLIN, 0}, {err->read.get(), POLLIN, 0}};
+  std::vector<pollfd> fds = {{out->read.get(), POLLIN, 0}, {err->read.get(), POLLIN, 0}};
   const char* names[2] = {"stdout", "stderr"};
+  const bool vm = plan->container.spec.runtime == "vm";
+  bool oom = false;
   int open_pipes = 2;
   char buf[16384];
   while (open_pipes > 0) {
-    if (::poll(fds, 2, -1) < 0) {
+    fds.resize(2);
+    server->Fill(fds);
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
+    server->Handle(fds.data() + 2, fds.size() - 2);
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !fds[i].revents) continue;
       ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
       if (n > 0) {
-        (void)log->Write(names[i], std::string_view(buf, static_cast<size_t>(n)));
+        std::string_view data(buf, static_cast<size_t>(n));
+        (void)log->Write(names[i], data);
+        // runtime/vm reports the guest's OOM kill on stderr (RunVmContainer).
+        if (i == 1 && vm && data.find(kVmOomReport) != std::string_view::npos) oom = true;
       } else if (n == 0 || errno != EINTR) {
         fds[i].fd = -1;
         --open_pipes;
@@ -181,7 +267,11 @@ int RunMonitor(const std::string& dir) {
   int ws = 0;
   while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
   }
-  json exit{{"ExitCode", StatusOf(ws)}, {"FinishedAt", NowRfc3339Nano()}};
+  if (vm) {
+    std::error_code ec;
+    std::filesystem::remove_all(plan->vm_work_root, ec);  // what a killed VM runner left
+  }
+  json exit{{"ExitCode", StatusOf(ws)}, {"FinishedAt", NowRfc3339Nano()}, {"OOMKilled", oom}};
   return rootfs::WriteFileAtomically(dir + "/" + kExitFile, exit.dump()).ok() ? 0 : 1;
 }
 

@@ -3,6 +3,7 @@
 //         [--default-runtime ns|vm] [--log-level debug|info|warning|error]
 //         [--bridge hull0|none] [--subnet 172.30.0.0/16]
 //   hulld monitor DIR      (internal: the monitor of one container, engine/monitor.h)
+//   hulld exec-process     (internal: one exec into a container, engine/exec_process.h)
 // SIGINT/SIGTERM stop serving and exit; containers keep running under their monitors and
 // are found again by the next hulld.
 #include <grp.h>
@@ -20,6 +21,7 @@
 #include "api/routes.h"
 #include "base/logging.h"
 #include "engine/engine.h"
+#include "engine/exec_process.h"
 #include "engine/monitor.h"
 
 namespace po = boost::program_options;
@@ -42,6 +44,7 @@ std::string SelfExe() {
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "monitor") return engine::RunMonitor(argv[2]);
+  if (argc == 2 && std::string(argv[1]) == "exec-process") return engine::RunExecProcess();
 
   std::string root, host, tcp, token_file, runtime_name, log_level, bridge, subnet;
   po::options_description options("hulld options");

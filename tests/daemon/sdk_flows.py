@@ -4,9 +4,27 @@
 usage: sdk_flows.py unix:///path/hull.sock FLOW [ARGS...]
 Prints what the test checks; any exception fails the flow with a traceback.
 """
+import socket
+import struct
 import sys
 
 import docker
+
+
+def read_frames(sock):
+    """Everything a multiplexed hijacked stream carries until end of file, by stream."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    out = {1: b"", 2: b""}
+    while len(data) >= 8:
+        stream, length = struct.unpack(">BxxxL", data[:8])
+        out[stream] = out.get(stream, b"") + data[8:8 + length]
+        data = data[8 + length:]
+    return out
 
 
 def main():
@@ -47,6 +65,32 @@ def main():
             client.containers.get("nothing")
         except docker.errors.NotFound:
             print("container-not-found")
+    elif flow == "exec":
+        c = client.containers.run("hull/busybox", ["sleep", "1000"], detach=True, name="sdk-exec")
+        print("exit", c.exec_run(["sh", "-c", "exit 3"]).exit_code)
+        r = c.exec_run(["sh", "-c", "echo out; echo err >&2"], demux=True)
+        print("demux", r.output[0], r.output[1])
+        r = c.exec_run(["sh", "-c", "echo $FOO $(pwd) $(id -un)"], environment={"FOO": "bar"},
+                       workdir="/tmp", user="nobody")
+        print("env", r.output)
+        exec_id = client.api.exec_create(c.id, ["cat"], stdin=True)["Id"]
+        sock = client.api.exec_start(exec_id, socket=True)
+        raw = getattr(sock, "_sock", sock)
+        raw.sendall(b"from the socket")
+        raw.shutdown(socket.SHUT_WR)
+        print("stdin", read_frames(raw)[1])
+        c.remove(force=True)
+    elif flow == "attach-stdin":
+        c = client.containers.create("hull/busybox", ["sh", "-c", "read x; echo got $x"],
+                                     stdin_open=True, name="sdk-stdin")
+        c.start()
+        sock = client.api.attach_socket(c.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        raw = getattr(sock, "_sock", sock)
+        raw.sendall(b"hello sdk\n")
+        raw.shutdown(socket.SHUT_WR)
+        print("stdout", read_frames(raw)[1])
+        print("exit", c.wait(timeout=30)["StatusCode"])
+        c.remove(force=True)
     else:
         raise SystemExit("unknown flow " + flow)
 
