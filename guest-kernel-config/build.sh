@@ -38,11 +38,17 @@ make -s allnoconfig
 scripts/kconfig/merge_config.sh -m .config "$HERE/hull.config" >/dev/null
 make -s olddefconfig
 
-# olddefconfig silently drops an option whose dependencies are unmet: refuse that.
+# olddefconfig silently drops an option whose dependencies are unmet, and another option
+# may select one hull.config turns off: refuse both.
 missing=0
 while IFS= read -r line; do
-  case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-  grep -qxF "$line" .config || { echo "guest kernel: $line did not survive olddefconfig" >&2; missing=1; }
+  case "$line" in
+    CONFIG_*=*)
+      grep -qxF "$line" .config || { echo "guest kernel: $line did not survive olddefconfig" >&2; missing=1; } ;;
+    "# CONFIG_"*" is not set")
+      opt=${line#\# }; opt=${opt%% *}
+      ! grep -q "^$opt=" .config || { echo "guest kernel: $opt is selected back on by another option" >&2; missing=1; } ;;
+  esac
 done < "$HERE/hull.config"
 [ "$missing" = 0 ] || exit 1
 
