@@ -4,6 +4,7 @@
 
 #include "api/routes.h"
 #include "api/stream_routes.h"
+#include "engine/volumes.h"
 
 namespace hull::api {
 
@@ -154,6 +155,9 @@ bool ContainerAction(ApiContext& ctx, const HttpRequest& req, const std::string&
     if (!o.ok()) return SendOutcome(w, o), true;
     json inspect = InspectJson(r);
     inspect["NetworkSettings"] = ctx.engine.NetworkSettings(r);
+    if (auto volumes = engine::ParseVolumes(r.host_config); volumes.ok()) {
+      inspect["Mounts"] = engine::MountsToDocker(*volumes, ctx.engine.options().root);
+    }
     SendJson(w, 200, inspect.dump());
   } else if (get && action == "logs") {
     ServeLogs(ctx, req, id, w);

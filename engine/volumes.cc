@@ -97,6 +97,19 @@ Result<std::vector<VolumeSpec>> ParseVolumes(const json& host) {
   return out;
 }
 
+json MountsToDocker(const std::vector<VolumeSpec>& volumes, const std::string& root) {
+  json out = json::array();
+  for (const auto& v : volumes) {
+    bool named = !v.host.empty() && v.host[0] != '/';
+    json m{{"Type", named ? "volume" : "bind"}, {"Source", named ? root + "/volumes/" + v.host + "/_data" : v.host},
+           {"Destination", v.container}, {"Mode", v.read_only ? "ro" : ""}, {"RW", !v.read_only},
+           {"Propagation", named ? "" : "rprivate"}};
+    if (named) m["Name"] = v.host, m["Driver"] = "local";
+    out.push_back(m);
+  }
+  return out;
+}
+
 void ResolveNamedVolumes(const std::string& root, std::vector<VolumeSpec>* volumes) {
   for (auto& v : *volumes) {
     if (!v.host.empty() && v.host[0] != '/') v.host = root + "/volumes/" + v.host + "/_data";

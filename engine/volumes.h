@@ -22,4 +22,8 @@ base::Result<std::vector<runtime::VolumeSpec>> ParseVolumes(const nlohmann::json
 // Replaces each volume name by ROOT/volumes/NAME/_data.
 void ResolveNamedVolumes(const std::string& root, std::vector<runtime::VolumeSpec>* volumes);
 
+// Docker's inspect Mounts for volumes as ParseVolumes returns them: Type bind or volume
+// (with Name), Source (resolved), Destination, Mode, RW, Propagation.
+nlohmann::json MountsToDocker(const std::vector<runtime::VolumeSpec>& volumes, const std::string& root);
+
 }  // namespace hull::engine

@@ -61,8 +61,10 @@ TEST_F(Volumes, MissingHostPathIsCreatedAndNamedVolumesPersist) {
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(host_ + "/new/sub/x"));
   EXPECT_EQ(ReadFile(root_ + "/volumes/cache/_data/f"), "kept\n");
-  auto again = Docker({"run", "--rm", "-v", "cache:/other", "hull/busybox", "cat", "/other/f"});
+  auto again = Docker({"run", "--name", "again", "-v", "cache:/other", "-v", host_ + ":/h:ro", "hull/busybox", "cat", "/other/f"});
   EXPECT_EQ(again.out, "kept\n") << again.err;
+  auto mounts = Docker({"inspect", "-f", "{{range .Mounts}}{{.Type}} {{.Source}} {{.Destination}} {{.RW}};{{end}}", "again"});
+  EXPECT_EQ(mounts.out, "volume " + root_ + "/volumes/cache/_data /other true;bind " + host_ + " /h false;\n") << mounts.err;
 }
 
 TEST_F(Volumes, ASymlinkLeftInTheContainerCannotAimTheVolumeAtTheHost) {
