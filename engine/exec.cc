@@ -47,16 +47,6 @@ void SetEnv(std::vector<std::string>& env, const std::string& entry) {
   env.push_back(entry);
 }
 
-struct Pipe {
-  UniqueFd read, write;
-};
-
-Result<Pipe> MakePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Status::Errno("pipe2");
-  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
 // The exec's process: the container's, with the exec's overrides (Docker's rules).
 Result<runtime::ns::ExecSpec> BuildSpec(const RunPlan& plan, const json& config, bool tty) {
   const auto& c = plan.container;

@@ -63,6 +63,12 @@ int RunExecProcess() {
   return runtime::ns::RunExec(*spec, container.get(), UniqueFd(kExecControlFd));
 }
 
+Result<Pipe> MakePipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Status::Errno("pipe2");
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
 Result<pid_t> SpawnHelper(const std::vector<std::string>& args, const std::vector<std::pair<int, int>>& fds) {
   // Sources are first copied above every target, so no dup2 overwrites a later source.
   std::vector<UniqueFd> high;

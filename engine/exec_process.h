@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "base/unique_fd.h"
 #include "runtime/namespace/exec.h"
 
 namespace hull::engine {
@@ -28,6 +29,12 @@ base::Result<runtime::ns::ExecSpec> ExecSpecFromJson(const std::string& text);
 
 // The helper's main (fds as above); returns its exit status.
 int RunExecProcess();
+
+// A close-on-exec pipe.
+struct Pipe {
+  base::UniqueFd read, write;
+};
+base::Result<Pipe> MakePipe();
 
 // posix_spawn of `argv` in a session of its own, with an empty signal mask and default
 // dispositions, and exactly `fds` (child fd ← our fd) open besides nothing else (every

@@ -14,6 +14,7 @@
 
 #include "base/logging.h"
 #include "engine/container_record.h"
+#include "engine/exec_process.h"
 #include "engine/json_log.h"
 #include "engine/monitor_stdin.h"
 #include "runtime/vm/container.h"
@@ -112,16 +113,6 @@ Result<RunPlan> RunPlanFromJson(const std::string& text) {
 }
 
 namespace {
-
-struct Pipe {
-  UniqueFd read, write;
-};
-
-Result<Pipe> MakePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Status::Errno("pipe2");
-  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
 
 // Runtime "vm": the container as a micro-VM, as `hull run --runtime vm` runs it (errors on
 // stderr, hence in the container's log, as Docker's runtime errors are).
