@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +18,7 @@
 #include <optional>
 
 #include "base/logging.h"
+#include "base/terminal.h"
 #include "runtime/namespace/cgroups.h"
 #include "runtime/namespace/container_init.h"
 #include "runtime/namespace/container_state.h"
@@ -71,32 +71,12 @@ class SignalRelay {
   base::UniqueFd fd_;
 };
 
-// Puts our terminal in raw mode while the container owns it.
-class RawTerminal {
- public:
-  explicit RawTerminal(int fd) : fd_(fd) {
-    if (!::isatty(fd) || ::tcgetattr(fd, &saved_) != 0) return;
-    termios raw = saved_;
-    ::cfmakeraw(&raw);
-    active_ = ::tcsetattr(fd, TCSANOW, &raw) == 0;
-  }
-  ~RawTerminal() {
-    if (active_) ::tcsetattr(fd_, TCSANOW, &saved_);
-  }
-
- private:
-  int fd_;
-  termios saved_{};
-  bool active_ = false;
-};
-
 void CopyWindowSize(int master) {
-  winsize ws{};
-  for (int fd : {0, 1, 2}) {
-    if (::ioctl(fd, TIOCGWINSZ, &ws) == 0) {
-      ::ioctl(master, TIOCSWINSZ, &ws);
-      return;
-    }
+  if (auto size = base::TerminalWindowSize()) {
+    winsize ws{};
+    ws.ws_row = size->rows;
+    ws.ws_col = size->cols;
+    ::ioctl(master, TIOCSWINSZ, &ws);
   }
 }
 
@@ -160,7 +140,7 @@ std::optional<int> AwaitStart(pid_t pid, int sock, SignalRelay& signals, Started
 
 // Relays the terminal and signals until the container's first process exits.
 int Supervise(pid_t pid, const ContainerConfig& c, SignalRelay& signals, Started& started) {
-  std::optional<RawTerminal> raw;
+  std::optional<base::RawTerminal> raw;
   int master = started.master.get();
   bool stdin_open = c.spec.interactive && master >= 0;
   if (master >= 0) {
