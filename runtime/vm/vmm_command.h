@@ -15,8 +15,10 @@
 namespace hull::runtime::vm {
 
 // The kernel command line both backends use: console on ttyS0, a panic resets at once
-// and the VMM ends the VM on a reset.
-inline constexpr char kKernelCmdline[] = "console=ttyS0 reboot=t panic=-1 quiet";
+// and the VMM ends the VM on a reset. no_timer_check: the boot-time check that the timer
+// interrupt reaches the IO-APIC gives up after a few ticks' worth of busy loop, which a
+// guest under TCG on a busy host can miss ("IO-APIC + timer doesn't work!" panic, seen).
+inline constexpr char kKernelCmdline[] = "console=ttyS0 reboot=t panic=-1 quiet no_timer_check";
 
 struct VmFiles {
   std::string kernel;        // vmlinux (qemu loads it by its PVH note; hull-vmm as an ELF)
