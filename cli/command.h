@@ -47,6 +47,9 @@ std::optional<int> ParseCommandLine(const std::vector<std::string>& args, const 
 
 base::Result<rootfs::ContentStore> OpenStore(const CommonOptions& common);
 
+// Docker's image sizes: 2.0MB, 1.23GB.
+std::string HumanSize(int64_t bytes);
+
 // Prints "hull: <message>" and returns kExitFailure.
 int Fail(const base::Status& status);
 

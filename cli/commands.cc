@@ -72,6 +72,15 @@ base::Result<rootfs::ContentStore> OpenStore(const CommonOptions& common) {
   return rootfs::ContentStore::Open(common.root);
 }
 
+std::string HumanSize(int64_t bytes) {
+  char buf[32];
+  double b = static_cast<double>(bytes);
+  if (b >= 1e9) std::snprintf(buf, sizeof buf, "%.2fGB", b / 1e9);
+  else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.1fMB", b / 1e6);
+  else std::snprintf(buf, sizeof buf, "%.1fkB", b / 1e3);
+  return buf;
+}
+
 int Fail(const base::Status& status) {
   std::fprintf(stderr, "hull: %s\n", status.message().c_str());
   return kExitFailure;

@@ -82,31 +82,28 @@ int RunStart(const std::vector<std::string>& args) {
   return AttachStartWait(*d, j.value("Id", p.containers[0]), a, kExitFailure);
 }
 
-int RunStop(const std::vector<std::string>& args) {
+namespace {
+
+// stop and restart: the same flag, the same loop.
+int StopOrRestart(const std::vector<std::string>& args, const std::string& verb, std::initializer_list<int> ok) {
   po::options_description options("Options");
   int seconds = -1;
   options.add_options()("time,t", po::value(&seconds), "seconds to wait before killing it (its StopTimeout, 10)");
-  auto parsed = Parse(args, "hull stop [OPTIONS] CONTAINER [CONTAINER...]", options);
+  std::string usage = "hull " + verb + " [OPTIONS] CONTAINER [CONTAINER...]";
+  auto parsed = Parse(args, usage.c_str(), options);
   if (auto* exit = std::get_if<int>(&parsed)) return *exit;
   auto& p = std::get<Parsed>(parsed);
-  auto d = RequireDaemon(p.common, "stop");
+  auto d = RequireDaemon(p.common, verb);
   if (!d) return kExitFailure;
   std::string t = seconds >= 0 ? "?t=" + std::to_string(seconds) : "";
-  return ForEach(*d, p.containers, "POST", [&](const std::string& c) { return Path(c) + "/stop" + t; }, {204, 304});
+  return ForEach(*d, p.containers, "POST", [&](const std::string& c) { return Path(c) + "/" + verb + t; }, ok);
 }
 
-int RunRestart(const std::vector<std::string>& args) {
-  po::options_description options("Options");
-  int seconds = -1;
-  options.add_options()("time,t", po::value(&seconds), "seconds to wait before killing it (its StopTimeout, 10)");
-  auto parsed = Parse(args, "hull restart [OPTIONS] CONTAINER [CONTAINER...]", options);
-  if (auto* exit = std::get_if<int>(&parsed)) return *exit;
-  auto& p = std::get<Parsed>(parsed);
-  auto d = RequireDaemon(p.common, "restart");
-  if (!d) return kExitFailure;
-  std::string t = seconds >= 0 ? "?t=" + std::to_string(seconds) : "";
-  return ForEach(*d, p.containers, "POST", [&](const std::string& c) { return Path(c) + "/restart" + t; }, {204});
-}
+}  // namespace
+
+int RunStop(const std::vector<std::string>& args) { return StopOrRestart(args, "stop", {204, 304}); }
+
+int RunRestart(const std::vector<std::string>& args) { return StopOrRestart(args, "restart", {204}); }
 
 int RunKill(const std::vector<std::string>& args) {
   po::options_description options("Options");

@@ -48,21 +48,6 @@ Status ApplySecurityOpt(const std::string& opt, runtime::ContainerSpec& spec) {
   return Status::Ok();
 }
 
-// --env-file: KEY=value or KEY lines; blank lines and # comments skipped (Docker's rules).
-Result<std::vector<std::string>> ReadEnvFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::Error("--env-file " + path + ": cannot open it");
-  std::vector<std::string> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t start = line.find_first_not_of(" \t");
-    if (start == std::string::npos || line[start] == '#') continue;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    out.push_back(line.substr(start));
-  }
-  return out;
-}
-
 Status ApplyValues(const po::variables_map& vm, const std::string& memory, const std::string& memory_swap,
                    const std::vector<std::string>& security_opts, runtime::ContainerSpec& spec) {
   if (vm.count("entrypoint")) spec.entrypoint = vm["entrypoint"].as<std::string>();
@@ -87,26 +72,46 @@ Status ApplyValues(const po::variables_map& vm, const std::string& memory, const
 
 }  // namespace
 
-std::variant<RunOptions, int> ParseRunOptions(const std::vector<std::string>& args, const char* usage) {
-  // Split at IMAGE: options before it are ours, words after it are the command's.
-  std::vector<std::string> ours, command;
+void SplitAtOperand(const std::vector<std::string>& args, bool (*takes_value)(const std::string&),
+                    std::vector<std::string>* ours, std::vector<std::string>* rest) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--") {
-      ours.insert(ours.end(), args.begin() + static_cast<long>(i) + 1,
-                  args.begin() + static_cast<long>(std::min(i + 2, args.size())));
-      if (i + 2 < args.size()) command.assign(args.begin() + static_cast<long>(i) + 2, args.end());
-      break;
+      ours->insert(ours->end(), args.begin() + static_cast<long>(i) + 1,
+                   args.begin() + static_cast<long>(std::min(i + 2, args.size())));
+      if (i + 2 < args.size()) rest->assign(args.begin() + static_cast<long>(i) + 2, args.end());
+      return;
     }
     if (a.size() > 1 && a[0] == '-') {
-      ours.push_back(a);
-      if (TakesValue(a) && i + 1 < args.size()) ours.push_back(args[++i]);
+      ours->push_back(a);
+      if (takes_value(a) && i + 1 < args.size()) ours->push_back(args[++i]);
       continue;
     }
-    ours.push_back(a);
-    command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
-    break;
+    ours->push_back(a);
+    rest->assign(args.begin() + static_cast<long>(i) + 1, args.end());
+    return;
   }
+}
+
+// --env-file: KEY=value or KEY lines; blank lines and # comments skipped (Docker's rules).
+Result<std::vector<std::string>> ReadEnvFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::Error("--env-file " + path + ": cannot open it");
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(line.substr(start));
+  }
+  return out;
+}
+
+std::variant<RunOptions, int> ParseRunOptions(const std::vector<std::string>& args, const char* usage) {
+  // Split at IMAGE: options before it are ours, words after it are the command's.
+  std::vector<std::string> ours, command;
+  SplitAtOperand(args, &TakesValue, &ours, &command);
 
   RunOptions o;
   runtime::ContainerSpec& spec = o.spec;

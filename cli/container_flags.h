@@ -27,6 +27,15 @@ struct RunOptions {
   std::string vmm;                   // --vmm (direct mode)
 };
 
+// Splits OPTIONS OPERAND [ARG...] (run's IMAGE, exec's CONTAINER): `ours` gets the
+// options and the operand, `rest` what follows it; `takes_value` names the options
+// whose value is the next word.
+void SplitAtOperand(const std::vector<std::string>& args, bool (*takes_value)(const std::string&),
+                    std::vector<std::string>* ours, std::vector<std::string>* rest);
+
+// --env-file: KEY=value or KEY lines; blank lines and # comments skipped (Docker's rules).
+base::Result<std::vector<std::string>> ReadEnvFile(const std::string& path);
+
 // Parses `args` (OPTIONS IMAGE [COMMAND] [ARG...]); the exit status instead after --help
 // or a usage error (printed).
 std::variant<RunOptions, int> ParseRunOptions(const std::vector<std::string>& args, const char* usage);

@@ -16,15 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string HumanSize(int64_t bytes) {
-  char buf[32];
-  double b = static_cast<double>(bytes);
-  if (b >= 1e9) std::snprintf(buf, sizeof buf, "%.2fGB", b / 1e9);
-  else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.1fMB", b / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.1fkB", b / 1e3);
-  return buf;
-}
-
 // A request with a file as its body, whose answer is Docker's JSON lines ({"stream"} or
 // {"error"}); prints the streams on stdout.
 int SendArchive(const Daemon& d, const std::string& target, const std::string& path) {

@@ -6,13 +6,13 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/attach_stream.h"
+#include "cli/container_flags.h"
 #include "cli/daemon.h"
 
 namespace hull::cli {
@@ -46,17 +46,7 @@ int ExitCode(const Daemon& d, const std::string& exec_id) {
 int RunExec(const std::vector<std::string>& args) {
   // Options, then CONTAINER, then the command.
   std::vector<std::string> ours, command;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.size() > 1 && a[0] == '-') {
-      ours.push_back(a);
-      if (TakesValue(a) && i + 1 < args.size()) ours.push_back(args[++i]);
-      continue;
-    }
-    ours.push_back(a);
-    command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
-    break;
-  }
+  SplitAtOperand(args, &TakesValue, &ours, &command);
   po::options_description options("Options");
   std::string container, workdir, user;
   std::vector<std::string> env, env_files;
@@ -83,11 +73,9 @@ int RunExec(const std::vector<std::string>& args) {
   }
   json env_list = json::array();
   for (const auto& file : env_files) {
-    std::ifstream in(file);
-    if (!in) return ClientError(base::Status::Error("--env-file " + file + ": cannot open it"));
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty() && line[0] != '#') env_list.push_back(line);
-    }
+    auto lines = ReadEnvFile(file);
+    if (!lines.ok()) return ClientError(lines.status());
+    for (const auto& line : *lines) env_list.push_back(line);
   }
   for (const auto& e : env) env_list.push_back(e);
   auto d = RequireDaemon(common, "exec");

@@ -7,19 +7,6 @@
 
 namespace hull::cli {
 
-namespace {
-
-std::string HumanSize(int64_t bytes) {
-  char buf[32];
-  double b = static_cast<double>(bytes);
-  if (b >= 1e9) std::snprintf(buf, sizeof buf, "%.2fGB", b / 1e9);
-  else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.1fMB", b / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.1fkB", b / 1e3);
-  return buf;
-}
-
-}  // namespace
-
 int RunImages(const std::vector<std::string>& args) {
   po::options_description options("Options");
   bool quiet = false, digests = false;
