@@ -9,6 +9,7 @@
 
 #include <optional>
 
+#include "base/terminal.h"
 #include "base/unique_fd.h"
 
 namespace hull::cli {
@@ -38,10 +39,13 @@ constexpr int kForwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2
 
 class ScopedSignalFd {
  public:
-  ScopedSignalFd() {
+  ScopedSignalFd(bool forwarded, bool winch) {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : kForwarded) sigaddset(&set, s);
+    for (int s : kForwarded) {
+      if (forwarded) sigaddset(&set, s);
+    }
+    if (winch) sigaddset(&set, SIGWINCH);
     sigprocmask(SIG_BLOCK, &set, &old_);
     fd_ = base::UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   }
@@ -72,8 +76,14 @@ Status SendAll(int fd, const char* data, size_t n) {
 Status RelayHijacked(int fd, const std::string& buffered, const RelayOptions& options) {
   StreamDemuxer out(options.tty);
   RETURN_IF_ERROR(out.Feed(buffered));
+  bool resize = options.tty && options.on_resize && base::TerminalWindowSize();
   std::optional<ScopedSignalFd> signals;
-  if (options.on_signal) signals.emplace();
+  if (options.on_signal || resize) signals.emplace(bool(options.on_signal), resize);
+  base::RawTerminal raw(options.tty && options.send_stdin ? 0 : -1);
+  auto send_size = [&] {
+    if (auto size = base::TerminalWindowSize(); size && resize) options.on_resize(size->rows, size->cols);
+  };
+  send_size();
   bool stdin_open = options.send_stdin;
   char buf[65536];
   for (;;) {
@@ -85,7 +95,13 @@ Status RelayHijacked(int fd, const std::string& buffered, const RelayOptions& op
     }
     if (fds[2].revents & POLLIN) {
       signalfd_siginfo si;
-      while (::read(signals->fd(), &si, sizeof si) == sizeof si) options.on_signal(static_cast<int>(si.ssi_signo));
+      while (::read(signals->fd(), &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGWINCH) {
+          send_size();
+        } else {
+          options.on_signal(static_cast<int>(si.ssi_signo));
+        }
+      }
     }
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(0, buf, sizeof buf);

@@ -29,9 +29,11 @@ struct RelayOptions {
   bool tty = false;
   bool send_stdin = false;                   // -i: copy our stdin to the stream
   std::function<void(int signal)> on_signal;  // set: signals are caught and handed here
+  // set (with tty): called at the start and on SIGWINCH with our terminal's size
+  std::function<void(int rows, int cols)> on_resize;
 };
 
-// Relays until the stream ends (the container or exec process is done). `buffered`:
+// Relays until the stream ends (our terminal in raw mode meanwhile with tty and stdin) (the container or exec process is done). `buffered`:
 // stream bytes read along with the response header.
 base::Status RelayHijacked(int fd, const std::string& buffered, const RelayOptions& options);
 

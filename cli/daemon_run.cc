@@ -99,6 +99,9 @@ int AttachStartWait(const Daemon& d, const std::string& id, const AttachOptions&
   RelayOptions relay;
   relay.tty = a.tty;
   relay.send_stdin = a.send_stdin;
+  relay.on_resize = [&](int rows, int cols) {
+    (void)Call(d, "POST", "/containers/" + id + "/resize?h=" + std::to_string(rows) + "&w=" + std::to_string(cols));
+  };
   if (a.sig_proxy && !a.tty) {
     relay.on_signal = [&](int signal) {
       auto r = Call(d, "POST", "/containers/" + id + "/kill?signal=" + std::to_string(signal));

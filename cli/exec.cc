@@ -109,6 +109,9 @@ int RunExec(const std::vector<std::string>& args) {
   RelayOptions relay;
   relay.tty = tty;
   relay.send_stdin = interactive;
+  relay.on_resize = [&](int rows, int cols) {
+    (void)Call(*d, "POST", "/exec/" + exec_id + "/resize?h=" + std::to_string(rows) + "&w=" + std::to_string(cols));
+  };
   if (auto s = RelayHijacked(c->fd(), c->TakeBuffered(), relay); !s.ok()) return ClientError(s);
   return ExitCode(*d, exec_id);
 }

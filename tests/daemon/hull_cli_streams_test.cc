@@ -2,6 +2,7 @@
 // attached `hull run` forwarded to the container (--sig-proxy), `hull exec` with its
 // exit code and stdin, and a TTY container's raw stream.
 #include <signal.h>
+#include <unistd.h>
 
 #include "tests/daemon/hull_cli_fixture.h"
 
@@ -33,6 +34,17 @@ TEST_F(HullCliTest, TtyRunIsOneRawStream) {
   EXPECT_NE(r.out.find("out"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("err"), std::string::npos) << r.out;  // one terminal: both on stdout
   EXPECT_EQ(r.err, "");
+}
+
+// -it inside a terminal script(1) makes: our terminal's size reaches the container's
+// (resize endpoint) and typed input reaches its shell.
+TEST_F(HullCliTest, InteractiveTtyFollowsOurWindowSize) {
+  if (::access("/usr/bin/script", X_OK) != 0) GTEST_SKIP() << "script(1) (bsdutils) is not installed";
+  std::string inner = "stty rows 33 cols 101; " + std::string(HULL_CLI_PATH) + " run -it --rm hull/busybox sh";
+  auto r = hull::testing::RunProcess({"/usr/bin/script", "-qec", inner, "/dev/null"}, 60, "stty size; exit 3\n");
+  EXPECT_EQ(r.exit_status, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("33 101"), std::string::npos) << r.out;
+  EXPECT_EQ(Hull({"ps", "-aq"}).out, "");
 }
 
 TEST_F(HullCliTest, ExecRunsInARunningContainerWithItsExitCodeAndStdin) {
