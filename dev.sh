@@ -168,6 +168,9 @@ run_tests() {
       2>&1 | tee "$logs/nested" || status=1
     say "vm e2e tests with the hull backend, under KVM inside QEMU/TCG (a subset; see dev.sh)"
     vm_e2e_nested 2>&1 | tee "$logs/nested-e2e" || status=1
+    say "the namespace runtime on a cgroup v2-only kernel, inside the same QEMU/TCG VM"
+    "$ROOT/tests/nested/cgroup2_ns_test.sh" "$BUILD/cli/hull" 2>&1 | tee "$logs/nested-cgroup2" \
+      || status=1
   fi
   skip_reasons
   summarize "$logs"
@@ -192,7 +195,7 @@ summarize() {
   passed=$(( ${total:-0} - ${failed:-0} - skipped ))
   failed=${failed:-1}
   local nested
-  for nested in "$1/nested" "$1/nested-e2e"; do
+  for nested in "$1/nested" "$1/nested-e2e" "$1/nested-cgroup2"; do
     [ -f "$nested" ] || continue
     local np nf
     np=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$nested" | tail -1)

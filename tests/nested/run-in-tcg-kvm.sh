@@ -48,7 +48,7 @@ QEMU_CPU=${HULL_NESTED_CPU:-max}
 # Modules loaded in the guest (in this order, after their dependencies, which
 # are resolved from the modules' own "depends=" modinfo fields). Add e.g. tun
 # or vhost_net here if tests need them; the list is part of the cache key.
-KVM_MODULES=(kvm-amd tun)  # tun: the virtio-net tests make taps
+KVM_MODULES=(kvm-amd tun overlay)  # tun: the virtio-net tests make taps; overlay: cgroup2_ns_test.sh
 
 die() { echo "$PROG: $*" >&2; exit 125; }
 START_NS=$(date +%s%N)
