@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -41,11 +42,41 @@ class Exec : public HulldTest {
     if (!missing.empty()) GTEST_SKIP() << missing;
     HulldTest::SetUp();
   }
+  // Exec helpers are hulld's children: checked while this test's hulld still runs, after
+  // its containers are gone (other tests' helpers, running in parallel, are not ours).
   void TearDown() override {
     if (!IsSkipped()) {
+      for (auto& id : ContainerIds()) Http("DELETE", "/containers/" + id + "?force=1");
+      std::vector<pid_t> helpers = ExecHelpers();
+      for (int i = 0; i < 60 && !helpers.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        helpers = ExecHelpers();
+      }
+      EXPECT_TRUE(helpers.empty()) << "an exec helper outlived its container";
       HulldTest::TearDown();
-      EXPECT_TRUE(ProcessesMentioning(HULLD_PATH " exec-process").empty()) << "an exec helper outlived its test";
     }
+  }
+  std::vector<std::string> ContainerIds() {
+    std::vector<std::string> ids;
+    auto j = json::parse(Http("GET", "/containers/json?all=1").body, nullptr, false);
+    if (j.is_array()) for (const auto& c : j) ids.push_back(c["Id"].get<std::string>());
+    return ids;
+  }
+  // `hulld exec-process` children of this test's hulld.
+  std::vector<pid_t> ExecHelpers() {
+    std::vector<pid_t> out;
+    for (pid_t pid : ProcessesMentioning(HULLD_PATH " exec-process")) {
+      std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+      std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      size_t paren = text.rfind(')');
+      if (paren == std::string::npos) continue;
+      std::istringstream fields(text.substr(paren + 2));
+      std::string state;
+      pid_t parent = 0;
+      fields >> state >> parent;
+      if (parent == hulld_) out.push_back(pid);
+    }
+    return out;
   }
   // docker with DOCKER_HOST set, `input` on its stdin.
   hull::testing::ProcessResult DockerIn(std::vector<std::string> args, const std::string& input) {
