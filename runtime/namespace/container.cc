@@ -221,6 +221,9 @@ Result<CapSet> ContainerCaps(const ContainerSpec& spec, CgroupVersion version) {
 }
 
 int RunContainer(const ContainerConfig& c) {
+  // Signals are held (and later relayed or acted on) from before the first thing this
+  // creates, so a SIGTERM halfway through the start never leaves a directory or cgroup.
+  SignalRelay signals;
   const ContainerSpec& spec = c.spec;
   auto version = DetectCgroupVersion(c.cgroup_root);
   if (!version.ok()) return Fail(version.status());
@@ -267,7 +270,6 @@ int RunContainer(const ContainerConfig& c) {
     return Fail(s);
   }
 
-  SignalRelay signals;
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return Fail(Status::Errno("socketpair"));
