@@ -20,11 +20,19 @@ trap 'rm -rf "$work"' EXIT
 "$HULL" --root "$work/store" run --runtime ns --rm hull/busybox true || {
   echo "[  FAILED  ] 1 test: could not prepare the image store"; exit 1; }
 
+# The chroot below binds these top-level directories of the nested guest: the system's,
+# plus those holding hull and the store (a checkout may live anywhere, e.g. /check/...).
+top_dirs="tmp usr lib lib64 bin sbin etc proc sys dev"
+for p in "$HULL" "$work"; do
+  top=${p#/}; top=${top%%/*}
+  case " $top_dirs " in *" $top "*) ;; *) top_dirs="$top_dirs $top" ;; esac
+done
+
 cat > "$work/inner.sh" <<INNER
 #!/bin/sh
 if [ -z "\${IN_NEWROOT:-}" ]; then
   mkdir -p /newroot && mount -t tmpfs none /newroot || exit 90
-  for d in work tmp usr lib lib64 bin sbin etc proc sys dev; do
+  for d in $top_dirs; do
     [ -e /\$d ] || continue; mkdir -p /newroot/\$d; mount --rbind /\$d /newroot/\$d
   done
   exec env IN_NEWROOT=1 chroot /newroot /bin/sh $work/inner.sh
