@@ -54,7 +54,7 @@ TEST(FrameDecoder, RejectsOversizedPayloadBeforeBufferingIt) {
 }
 
 TEST(FrameDecoder, RejectsUnknownAndWrongDirectionTypes) {
-  for (uint8_t type : {0x00, 0x05, 0x80, 0x86, 0xff, 0x01}) {
+  for (uint8_t type : {0x00, 0x05, 0x0a, 0x80, 0x8b, 0xff, 0x01}) {
     FrameDecoder d(Direction::kToHost);
     d.Feed(Header(type, 0));
     EXPECT_FALSE(d.Next().ok()) << static_cast<int>(type);
@@ -62,6 +62,119 @@ TEST(FrameDecoder, RejectsUnknownAndWrongDirectionTypes) {
   FrameDecoder g(Direction::kToGuest);
   g.Feed(EncodeFrame(FrameType::kStdout, "x"));
   EXPECT_FALSE(g.Next().ok());
+  for (uint8_t type : {0x0b, 0x86, 0x8a}) {
+    FrameDecoder d(Direction::kToGuest);
+    d.Feed(Header(type, 4) + "\1\0\0\0");
+    EXPECT_FALSE(d.Next().ok()) << static_cast<int>(type);
+  }
+}
+
+TEST(FrameDecoder, ExecFramesCarryTheirSessionAndRoundTrip) {
+  std::string stream = EncodeExecStarted(7, 42) +
+                       EncodeExecFrame(FrameType::kExecStdout, 7, "hi\n") +
+                       EncodeExecFrame(FrameType::kExecStderr, 9, "") +
+                       EncodeExecExit(7, {.code = 3}) +
+                       EncodeExecExit(9, {.signaled = true, .code = 9});
+  FrameDecoder d(Direction::kToHost);
+  d.Feed(stream);
+  std::vector<Frame> frames;
+  while (true) {
+    auto next = d.Next();
+    ASSERT_TRUE(next.ok()) << next.status().message();
+    if (!*next) break;
+    frames.push_back(std::move(**next));
+  }
+  ASSERT_EQ(frames.size(), 5u);
+  for (const auto& f : frames) EXPECT_TRUE(IsExecFrame(f.type));
+  EXPECT_EQ(SessionOf(frames[0]), 7u);
+  EXPECT_EQ(*DecodeExecStarted(frames[0]), 42u);
+  EXPECT_EQ(ExecData(frames[1]), "hi\n");
+  EXPECT_EQ(SessionOf(frames[2]), 9u);
+  EXPECT_EQ(ExecData(frames[2]), "");
+  EXPECT_EQ(DecodeExecExit(frames[3])->code, 3);
+  EXPECT_TRUE(DecodeExecExit(frames[4])->signaled);
+  // The host renumbers a client's frames into its own session ids.
+  std::string moved = WithSession(frames[1], 12);
+  FrameDecoder m(Direction::kToHost);
+  m.Feed(moved);
+  auto again = m.Next();
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ(SessionOf(**again), 12u);
+  EXPECT_EQ(ExecData(**again), "hi\n");
+
+  FrameDecoder g(Direction::kToGuest);
+  g.Feed(EncodeExecFrame(FrameType::kExecStart, 1, R"({"args":["echo","hi"]})") +
+         EncodeExecSignal(1, 15) + EncodeExecResize(1, 24, 80) +
+         EncodeExecFrame(FrameType::kExecStdinClose, 1));
+  auto start = g.Next();
+  ASSERT_TRUE(start.ok() && start->has_value());
+  auto spec = ExecSpecFromJson(ExecData(**start));
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->args, (std::vector<std::string>{"echo", "hi"}));
+  EXPECT_EQ(spec->cwd, "/");
+  EXPECT_EQ(*DecodeExecSignal(**g.Next()), 15u);
+  auto size = DecodeExecResize(**g.Next());
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ(size->first, 24);
+  EXPECT_EQ(size->second, 80);
+  EXPECT_EQ((*g.Next())->type, FrameType::kExecStdinClose);
+}
+
+TEST(FrameDecoder, RejectsExecFramesWithoutASessionOrOfTheWrongSize) {
+  // Variable-length exec frames still need the 4-byte session id.
+  for (uint32_t length : {0u, 3u}) {
+    FrameDecoder d(Direction::kToHost);
+    d.Feed(Header(0x87, length) + std::string(length, '\0'));
+    EXPECT_FALSE(d.Next().ok()) << length;
+  }
+  FrameDecoder g(Direction::kToGuest);
+  g.Feed(Header(0x06, 2) + "{}");
+  EXPECT_FALSE(g.Next().ok());
+  // Fixed-size ones have exactly their size.
+  FrameDecoder e(Direction::kToHost);
+  e.Feed(Header(0x89, 8) + std::string(8, '\0'));
+  EXPECT_FALSE(e.Next().ok());
+  FrameDecoder s(Direction::kToGuest);
+  s.Feed(Header(0x09, 4) + std::string(4, '\0'));
+  EXPECT_FALSE(s.Next().ok());
+  // A session's values are range-checked like the main process's.
+  EXPECT_FALSE(DecodeExecSignal(Frame{FrameType::kExecSignal, EncodeExecSignal(1, 0).substr(8)}).ok());
+  EXPECT_FALSE(DecodeExecSignal(Frame{FrameType::kExecSignal, EncodeExecSignal(1, 99).substr(8)}).ok());
+  EXPECT_FALSE(DecodeExecExit(Frame{FrameType::kExecExit, EncodeExecExit(1, {.code = 300}).substr(8)}).ok());
+  EXPECT_FALSE(DecodeExecExit(Frame{FrameType::kExecExit, std::string("\1\0\0\0\3\0\0\0\0\0\0\0", 12)}).ok());
+  // A decoder for one type refuses another's frame.
+  EXPECT_FALSE(DecodeExecExit(Frame{FrameType::kExit, EncodeExit({}).substr(8)}).ok());
+  EXPECT_EQ(SessionOf(Frame{FrameType::kExecStdout, "ab"}), 0u);
+  EXPECT_EQ(ExecData(Frame{FrameType::kExecStdout, "ab"}), "");
+}
+
+TEST(Decode, ReadyCarriesTheProtocolVersionAndVersionOneStillDecodes) {
+  auto v2 = DecodeReady(Frame{FrameType::kReady, EncodeReady({1, 2}).substr(8)});
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->version, kProtocolVersion);
+  auto v1 = DecodeReady(Frame{FrameType::kReady, EncodeReady({1, 2}).substr(8, 16)});
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->version, 1u);
+  EXPECT_FALSE(DecodeReady(Frame{FrameType::kReady, EncodeReady({1, 2, 1}).substr(8)}).ok());
+  FrameDecoder d(Direction::kToHost);
+  d.Feed(Header(0x81, 20) + std::string(20, '\0'));
+  EXPECT_FALSE(d.Next().ok());
+}
+
+TEST(Spec, ExecSpecRoundTripsAndRejectsMalformedRequests) {
+  ExecSpec spec{{"sh", "-c", "exit 3"}, {"A=b"}, "/tmp", "nobody", true, true};
+  auto back = ExecSpecFromJson(ExecSpecToJson(spec));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->args, spec.args);
+  EXPECT_EQ(back->env, spec.env);
+  EXPECT_EQ(back->cwd, "/tmp");
+  EXPECT_EQ(back->user, "nobody");
+  EXPECT_TRUE(back->tty);
+  EXPECT_TRUE(back->stdin_open);
+  for (const char* bad : {"", "[]", R"({"args":[]})", R"({"args":[""]})", R"({"args":"sh"})",
+                          R"({"args":["sh"],"cwd":"rel"})", R"({"args":["sh"],"extra":1})",
+                          R"({"args":["sh"],"tty":"yes"})"})
+    EXPECT_FALSE(ExecSpecFromJson(bad).ok()) << bad;
 }
 
 TEST(FrameDecoder, RejectsNonzeroReservedBytesAndWrongFixedSizes) {

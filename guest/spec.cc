@@ -107,4 +107,36 @@ base::Result<GuestSpec> SpecFromJson(std::string_view text) {
   return spec;
 }
 
+std::string ExecSpecToJson(const ExecSpec& spec) {
+  json j{{"args", spec.args}, {"env", spec.env}, {"cwd", spec.cwd}, {"user", spec.user},
+         {"tty", spec.tty}, {"stdin_open", spec.stdin_open}};
+  return j.dump();
+}
+
+base::Result<ExecSpec> ExecSpecFromJson(std::string_view text) {
+  ExecSpec spec;
+  try {
+    json j = json::parse(text);
+    if (!j.is_object()) return base::Status::Error("exec spec: not a JSON object");
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      bool known = false;
+      for (const char* k : {"args", "env", "cwd", "user", "tty", "stdin_open"}) known |= it.key() == k;
+      if (!known) return base::Status::Error("exec spec: unknown field \"" + it.key() + "\"");
+    }
+    spec.args = j.at("args").get<std::vector<std::string>>();
+    if (spec.args.empty() || spec.args[0].empty())
+      return base::Status::Error("exec spec: args must name a program");
+    spec.env = j.value("env", std::vector<std::string>{});
+    spec.cwd = j.value("cwd", std::string("/"));
+    if (spec.cwd.empty() || spec.cwd[0] != '/')
+      return base::Status::Error("exec spec: cwd must be an absolute path");
+    spec.user = j.value("user", std::string());
+    spec.tty = j.value("tty", false);
+    spec.stdin_open = j.value("stdin_open", false);
+  } catch (const json::exception& e) {
+    return base::Status::Error(std::string("exec spec: ") + e.what());
+  }
+  return spec;
+}
+
 }  // namespace hull::guest

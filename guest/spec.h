@@ -67,4 +67,19 @@ struct GuestSpec {
 std::string SpecToJson(const GuestSpec& spec);
 base::Result<GuestSpec> SpecFromJson(std::string_view json);
 
+// One more process in the running container (EXEC_START, guest/PROTOCOL.md): the host
+// has already merged the container's environment with the exec's. Runs with the
+// container's rlimits and hostname.
+struct ExecSpec {
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  std::string user;
+  bool tty = false;
+  bool stdin_open = false;
+};
+
+std::string ExecSpecToJson(const ExecSpec& spec);
+base::Result<ExecSpec> ExecSpecFromJson(std::string_view json);
+
 }  // namespace hull::guest

@@ -1,7 +1,8 @@
 // hull-init: the guest's PID 1 (guest/PROTOCOL.md). Mounts the early file systems,
 // reads the container's settings from the initramfs, opens the channel to the host
 // (vsock, or a virtio-serial port), builds the container's root, starts the process,
-// relays its stdio and signals, reports how it ended and powers the VM off.
+// relays its stdio and signals, runs the host's exec sessions meanwhile, reports how it
+// ended and powers the VM off.
 // Single-threaded; statically linked.
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <string>
 
 #include "base/unique_fd.h"
+#include "guest/init/exec.h"
 #include "guest/init/identity.h"
 #include "guest/init/network.h"
 #include "guest/init/process.h"
@@ -177,7 +179,9 @@ class Host {
   if (!child.ok()) host.Fail(failure.message.empty() ? child.status().message() : failure.message,
                              failure.message.empty() ? 125 : failure.exit_code);
   host.Send(EncodeReady({start_ns, exec_ns}));
-  auto status = Relay(host.fd(), *child, sigfd.get());
+  ExecSessions execs(*spec, host.fd());
+  auto status = Relay(host.fd(), *child, sigfd.get(), execs);
+  execs.KillAll();  // as in Docker: the container ends with its main process
   if (!status.ok()) {
     Log(status.status().message());
     PowerOff();

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "guest/protocol.h"
 
@@ -32,7 +33,7 @@ int64_t NowMs() {
 
 }  // namespace
 
-base::Result<int> Relay(int channel, Child& child, int signal_fd) {
+base::Result<int> Relay(int channel, Child& child, int signal_fd, ExecSessions& execs) {
   FrameDecoder decoder(Direction::kToGuest);
   std::string stdin_buffer;
   bool close_stdin = false;
@@ -53,18 +54,23 @@ base::Result<int> Relay(int channel, Child& child, int signal_fd) {
     return base::WriteFully(channel, frame.data(), frame.size());
   };
 
+  std::vector<pollfd> fds;
   while (true) {
+    ASSIGN_OR_RETURN(int exec_timeout, execs.Finish());
     bool outputs_open = child.stdout_r.valid() || child.stderr_r.valid();
     if (exited && (!outputs_open || NowMs() >= deadline)) break;
-    pollfd fds[5] = {
+    bool take_input = stdin_buffer.size() < kMaxStdinBuffer && !execs.StdinFull();
+    fds = {
         {signal_fd, POLLIN, 0},
-        {channel, static_cast<short>(stdin_buffer.size() < kMaxStdinBuffer ? POLLIN : 0), 0},
+        {channel, static_cast<short>(take_input ? POLLIN : 0), 0},
         {child.stdout_r.valid() ? child.stdout_r.get() : -1, POLLIN, 0},
         {child.stderr_r.valid() ? child.stderr_r.get() : -1, POLLIN, 0},
         {child.stdin_w.valid() && !stdin_buffer.empty() ? child.stdin_w.get() : -1, POLLOUT, 0},
     };
+    execs.AddPollFds(&fds);
     int timeout = exited ? static_cast<int>(std::max<int64_t>(0, deadline - NowMs())) : -1;
-    if (poll(fds, 5, timeout) < 0) {
+    if (exec_timeout >= 0) timeout = timeout < 0 ? exec_timeout : std::min(timeout, exec_timeout);
+    if (poll(fds.data(), fds.size(), timeout) < 0) {
       if (errno == EINTR) continue;
       return base::Status::Errno("poll");
     }
@@ -79,9 +85,12 @@ base::Result<int> Relay(int channel, Child& child, int signal_fd) {
           exited = true;
           status = st;
           deadline = NowMs() + kDrainMs;
+        } else {
+          execs.Reaped(pid, st);
         }
       }
     }
+    RETURN_IF_ERROR(execs.Ready(fds.data() + 5));
     if (fds[2].revents) RETURN_IF_ERROR(forward(child.stdout_r, FrameType::kStdout));
     if (fds[3].revents) RETURN_IF_ERROR(forward(child.stderr_r, FrameType::kStderr));
     if (fds[1].revents) {
@@ -97,7 +106,9 @@ base::Result<int> Relay(int channel, Child& child, int signal_fd) {
         if (!next.ok()) return next.status();
         if (!*next) break;
         const Frame& f = **next;
-        if (f.type == FrameType::kStdin) {
+        if (IsExecFrame(f.type)) {
+          RETURN_IF_ERROR(execs.Handle(f));
+        } else if (f.type == FrameType::kStdin) {
           if (child.stdin_w) stdin_buffer += f.payload;
         } else if (f.type == FrameType::kStdinClose) {
           close_stdin = true;
