@@ -16,6 +16,7 @@ FUZZ_BUILD=${HULL_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 # Debian packages the build, the tests and the benchmarks need.
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
+  ccache  # rebuilds of any checkout share objects (CCACHE_BASEDIR below)
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libboost-program-options-dev
   libboost1.74-dev  # Beast and Asio (hull-vmm's per-VM API), header-only
@@ -47,10 +48,21 @@ install_deps() {
   fi
 }
 
+# ccache with paths relative to the checkout, so a fresh clone anywhere (CI's) reuses
+# the objects of every earlier build on this machine; HULL_NO_CCACHE=1 builds without.
+LAUNCHER=()
+use_ccache() {
+  if [ -z "${HULL_NO_CCACHE:-}" ] && command -v ccache >/dev/null; then
+    export CCACHE_BASEDIR=$ROOT CCACHE_NOHASHDIR=1
+    LAUNCHER=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
+}
+
 build() {
   install_deps
+  use_ccache
   say "building in $BUILD"
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${LAUNCHER[@]}" >/dev/null
   ninja -C "$BUILD" -j"$(nproc)"
   say "guest kernel (guest-kernel-config/build.sh; cached in /var/cache/hull/guest-kernel)"
   "$ROOT/guest-kernel-config/build.sh" >/dev/null
@@ -58,10 +70,11 @@ build() {
 
 # The libFuzzer targets: a second build of base/ and devices/ with clang (HULL_FUZZ).
 fuzz_build() {
+  use_ccache
   say "building the fuzzers in $FUZZ_BUILD (clang, ASan, UBSan)"
   cmake -S "$ROOT" -B "$FUZZ_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DHULL_FUZZ=ON \
-    -DHULL_FUZZ_SECONDS="${HULL_FUZZ_SECONDS:-30}" >/dev/null
+    -DHULL_FUZZ_SECONDS="${HULL_FUZZ_SECONDS:-30}" "${LAUNCHER[@]}" >/dev/null
   ninja -C "$FUZZ_BUILD" -j"$(nproc)"
 }
 

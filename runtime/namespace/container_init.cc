@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/unique_fd.h"
+#include "runtime/namespace/become_process.h"
 #include "runtime/namespace/container.h"
 #include "runtime/namespace/seccomp_profile.h"
 #include "runtime/namespace/sync_socket.h"
@@ -24,20 +25,6 @@ namespace hull::runtime::ns {
 using base::Status;
 
 namespace {
-
-[[noreturn]] void Die(int sync_fd, int status, const std::string& message) {
-  (void)SendSync(sync_fd, "error " + std::to_string(status) + " " + message);
-  ::_exit(status);
-}
-
-void Check(int sync_fd, const Status& s, int status = kExitRuntimeError) {
-  if (!s.ok()) Die(sync_fd, status, s.message());
-}
-
-std::string ReadOrEmpty(const std::string& path) {
-  auto text = base::ReadFileToString(path, 16u << 20);
-  return text.ok() ? *text : "";
-}
 
 Status BringUpLoopback() {
   base::UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -69,41 +56,6 @@ Status SetUpTerminal(int sync_fd) {
   }
   if (slave > 2) base::UniqueFd close_it(slave);
   return Status::Ok();
-}
-
-Status MkdirAll(const std::string& path) {
-  for (size_t pos = 1; pos <= path.size(); ++pos) {
-    if (pos != path.size() && path[pos] != '/') continue;
-    std::string cur = path.substr(0, pos);
-    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) return Status::Errno("mkdir " + cur);
-  }
-  return Status::Ok();
-}
-
-std::string EnvValue(const std::vector<std::string>& env, const std::string& key) {
-  for (const auto& e : env) {
-    if (e.compare(0, key.size() + 1, key + "=") == 0) return e.substr(key.size() + 1);
-  }
-  return "";
-}
-
-// PATH lookup with the container's PATH; returns the path or an exit status + message.
-std::string FindProgram(int sync_fd, const std::string& name, const std::vector<std::string>& env) {
-  if (name.find('/') != std::string::npos) return name;
-  std::string path = EnvValue(env, "PATH");
-  size_t start = 0;
-  for (;;) {
-    size_t end = path.find(':', start);
-    std::string dir = path.substr(start, end - start);
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  Die(sync_fd, kExitNotFound, "exec: \"" + name + "\": executable file not found in $PATH");
 }
 
 }  // namespace
@@ -152,45 +104,13 @@ void RunContainerInit(const InitPlan& plan, int sync_fd) {
     if (::setrlimit(r.resource, &l) != 0) Die(sync_fd, kExitRuntimeError, Status::Errno("setrlimit").message());
   }
 
-  auto user = ResolveUser(plan.process.user, ReadOrEmpty("/etc/passwd"), ReadOrEmpty("/etc/group"));
-  Check(sync_fd, user.status());
-  std::vector<std::string> env = plan.process.env;
-  if (EnvValue(env, "HOME").empty()) env.push_back("HOME=" + user->home);
-  Check(sync_fd, MkdirAll(plan.process.cwd));  // Docker creates a missing working directory
-
-  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it
-  // (everything after it — prctl, setgroups, setresuid, capset, chdir, execve — is allowed).
-  bool seccomp_early = !plan.seccomp.empty() && !plan.no_new_privileges;
-  if (seccomp_early) Check(sync_fd, InstallSeccomp(plan.seccomp));
-  Check(sync_fd, DropBoundingCaps(plan.caps));
-  if (::setgroups(user->groups.size(), user->groups.data()) != 0 ||
-      ::setresgid(user->gid, user->gid, user->gid) != 0 ||
-      ::setresuid(user->uid, user->uid, user->uid) != 0) {
-    Die(sync_fd, kExitRuntimeError, Status::Errno("switching to user " + plan.process.user).message());
-  }
-  // Changing credentials cleared the parent-death signal; set it again and make sure
-  // the supervisor did not die in between.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  char probe;
-  if (::recv(sync_fd, &probe, 1, MSG_DONTWAIT | MSG_PEEK) == 0) ::_exit(kExitRuntimeError);
-  if (user->uid == 0) Check(sync_fd, SetProcessCaps(plan.caps));
-  if (::chdir(plan.process.cwd.c_str()) != 0) {
-    Die(sync_fd, kExitRuntimeError, Status::Errno("chdir to cwd (\"" + plan.process.cwd + "\") set in config.json failed").message());
-  }
-  if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    Die(sync_fd, kExitRuntimeError, Status::Errno("PR_SET_NO_NEW_PRIVS").message());
-  }
-  std::string program = FindProgram(sync_fd, plan.process.argv[0], env);
-  std::vector<char*> argv, envp;
-  for (const auto& a : plan.process.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  if (!plan.seccomp.empty() && !seccomp_early) Check(sync_fd, InstallSeccomp(plan.seccomp));
-  ::execve(program.c_str(), argv.data(), envp.data());
-  int err = errno;
-  Die(sync_fd, err == ENOENT ? kExitNotFound : kExitNotExecutable,
-      "exec: \"" + plan.process.argv[0] + "\": " + std::strerror(err));
+  BecomeProcess(sync_fd, {.process = plan.process,
+                          .caps = plan.caps,
+                          .seccomp = plan.seccomp,
+                          .no_new_privileges = plan.no_new_privileges,
+                          .make_cwd = true,
+                          .cwd_status = kExitRuntimeError,
+                          .supervisor_on_ctl = true});
 }
 
 }  // namespace hull::runtime::ns
