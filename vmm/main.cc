@@ -28,6 +28,7 @@
 #include "vmm/cpu/vm_end.h"
 #include "vmm/machine.h"
 #include "vmm/metrics/device_metrics.h"
+#include "vmm/metrics/metrics_file.h"
 #include "vmm/net_interfaces.h"
 #include "vmm/seccomp/thread_filters.h"
 
@@ -96,6 +97,14 @@ base::Result<std::unique_ptr<vmm::Machine>> CreateMachine(const vmm::VmConfig& c
   return vmm::Machine::Create(machine_config, std::move(virtio_devices));
 }
 
+// --metrics-path: the file (opened by main() before any thread starts), hull-vmm's
+// resident memory, and the period.
+struct MetricsOutput {
+  std::unique_ptr<vmm::MetricsFile> file;  // null: no metrics file
+  std::optional<vmm::ResidentMemory> rss;
+  double period_s = 60;
+};
+
 // The running Machine as the API controller sees it.
 class MachineVm final : public vmm::api::RunningVm {
  public:
@@ -121,11 +130,22 @@ class MachineVm final : public vmm::api::RunningVm {
 
 // Runs the VM until it ends. With a controller, the API sees the VM from when its vCPUs
 // run until just before it is destroyed.
-int RunToEnd(std::unique_ptr<vmm::Machine> machine, vmm::api::Controller* controller) {
+int RunToEnd(std::unique_ptr<vmm::Machine> machine, vmm::api::Controller* controller,
+             MetricsOutput& metrics) {
   MachineVm vm(*machine);
+  // Started before Run, which confines this thread so that it can start no more; the
+  // flusher needs only write, lseek, read and futex, all in the API thread's filter.
+  std::optional<vmm::MetricsFlusher> flusher;
+  if (metrics.file) {
+    flusher.emplace(
+        metrics.file.get(), metrics.period_s,
+        [&] { return vmm::ComposeMetrics(metrics.rss ? &*metrics.rss : nullptr, vm.MetricsJson()); },
+        [] { vmm::seccomp::EnterThread(vmm::seccomp::ThreadKind::kApi); });
+  }
   vmm::VmEnd end = machine->Run([&] {
     if (controller != nullptr) controller->Started(&vm);
   });
+  if (flusher) flusher->Stop();  // the last line, while the devices still exist
   if (controller != nullptr) controller->Ended();
   machine.reset();  // joins the vCPU threads before we report
   return ReportEnd(end);
@@ -133,10 +153,11 @@ int RunToEnd(std::unique_ptr<vmm::Machine> machine, vmm::api::Controller* contro
 
 // --api-sock: serve the API; boot at once when the flags name a kernel, else on
 // InstanceStart. The socket file is removed on every way out (ApiServer's destructor).
-int ServeApi(const vmm::VmmCommandLine& flags) {
+int ServeApi(const vmm::VmmCommandLine& flags, MetricsOutput& metrics) {
   base::Result<std::unique_ptr<vmm::api::Controller>> controller =
       vmm::api::Controller::Create(flags.config, {.vmm_version = kVersionNumber});
   if (!controller.ok()) return Fail(controller.status());
+  (*controller)->SetMetricsFile(metrics.file.get());
   const bool boot_now = !flags.config.kernel_image_path.empty();
   // Before the API serves, so no pre-boot request slips in and is then ignored.
   if (boot_now) (*controller)->BootingFromConfig();
@@ -150,7 +171,7 @@ int ServeApi(const vmm::VmmCommandLine& flags) {
       (*controller)->Ended();
       return Fail(machine.status());
     }
-    return RunToEnd(std::move(*machine), controller->get());
+    return RunToEnd(std::move(*machine), controller->get(), metrics);
   }
 
   sigset_t stop_signals = StopSignals();
@@ -168,6 +189,7 @@ int ServeApi(const vmm::VmmCommandLine& flags) {
       signalfd_siginfo info{};
       if (read(signal_fd.get(), &info, sizeof(info)) == sizeof(info)) {
         (*controller)->Ended();
+        if (metrics.file) (void)metrics.file->Write((*controller)->MetricsText());
         return ReportEnd({vmm::VmEndKind::kSignal, info.ssi_signo, "before the VM was started"});
       }
     }
@@ -180,7 +202,7 @@ int ServeApi(const vmm::VmmCommandLine& flags) {
       (*controller)->StartFailed(machine.status());
       continue;
     }
-    return RunToEnd(std::move(*machine), controller->get());
+    return RunToEnd(std::move(*machine), controller->get(), metrics);
   }
 }
 
@@ -213,8 +235,19 @@ int main(int argc, char** argv) {
   sigset_t stop_signals = StopSignals();
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  if (!flags->api_sock.empty()) return ServeApi(*flags);
+  // --- metrics file (vmm/metrics/metrics_file.h): opened before any thread starts.
+  MetricsOutput metrics;
+  if (!flags->config.metrics_path.empty()) {
+    auto file = vmm::MetricsFile::Open(flags->config.metrics_path);
+    if (!file.ok()) return Fail(file.status().WithContext("--metrics-path"));
+    metrics.file = std::move(*file);
+    if (auto rss = vmm::ResidentMemory::Open(); rss.ok()) metrics.rss = std::move(*rss);
+    metrics.period_s = flags->config.metrics_period_s;
+  }
+  // --- end metrics file
+
+  if (!flags->api_sock.empty()) return ServeApi(*flags, metrics);
   base::Result<std::unique_ptr<vmm::Machine>> machine = CreateMachine(flags->config);
   if (!machine.ok()) return Fail(machine.status());
-  return RunToEnd(std::move(*machine), nullptr);
+  return RunToEnd(std::move(*machine), nullptr, metrics);
 }

@@ -80,6 +80,10 @@ struct StartInstance {};
 // keyboard. After boot only (Running or Paused).
 struct SendCtrlAltDel {};
 
+// PUT /actions {"action_type": "FlushMetrics"} — writes the metrics line to the metrics
+// file now (--metrics-path). Always allowed; refused when there is no metrics file.
+struct FlushMetrics {};
+
 // PATCH /vm {"state": "Paused"} / {"state": "Resumed"} — parks every vCPU outside the
 // guest / lets them run again. After boot only.
 struct PauseVm {};
@@ -87,8 +91,8 @@ struct ResumeVm {};
 
 using Action = std::variant<GetInstanceInfo, GetVmConfig, GetMachineConfig, GetMetrics,
                             SetBootSource, UpdateMachineConfig, ConfigureDevice,
-                            UpdateRateLimiters, StartInstance, SendCtrlAltDel, PauseVm,
-                            ResumeVm>;
+                            UpdateRateLimiters, StartInstance, SendCtrlAltDel, FlushMetrics,
+                            PauseVm, ResumeVm>;
 
 // The answer to an action, or to a request that did not parse into one.
 struct Reply {

@@ -90,6 +90,7 @@ Reply Controller::Apply(const Action& action) {
   }
   if (std::holds_alternative<StartInstance>(action)) return Start(lock);
   if (std::holds_alternative<SendCtrlAltDel>(action)) return CtrlAltDel();
+  if (std::holds_alternative<FlushMetrics>(action)) return Flush();
   if (std::holds_alternative<PauseVm>(action)) return ChangeRunState(/*pause=*/true);
   if (std::holds_alternative<ResumeVm>(action)) return ChangeRunState(/*pause=*/false);
   return Reply::Refused("unknown action");
@@ -217,21 +218,30 @@ Reply Controller::ChangeRateLimiters(const api::UpdateRateLimiters& update) {
 }
 
 Reply Controller::Metrics() const {
-  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-  json vmm = json::object();
-  if (resident_memory_) {
-    base::Result<uint64_t> rss = resident_memory_->Bytes();
-    if (rss.ok()) vmm["resident_memory_bytes"] = *rss;
+  return Reply::Data(
+      ComposeMetrics(resident_memory_ ? &*resident_memory_ : nullptr,
+                     vm_ != nullptr ? vm_->MetricsJson() : std::string()));
+}
+
+Reply Controller::Flush() const {
+  if (metrics_file_ == nullptr) {
+    return Reply::Refused("FlushMetrics: there is no metrics file; start hull-vmm with "
+                          "--metrics-path FILE (or metrics.metrics_path in --config)");
   }
-  json out = {
-      {"utc_timestamp_ms",
-       std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count()},
-      {"vmm", std::move(vmm)}};
-  if (vm_ != nullptr) {
-    json devices = json::parse(vm_->MetricsJson(), nullptr, /*allow_exceptions=*/false);
-    if (devices.is_object()) out.update(devices);
+  if (base::Status s = metrics_file_->Write(Metrics().body); !s.ok()) {
+    return Reply::Refused("FlushMetrics: " + s.message());
   }
-  return Reply::Data(out.dump());
+  return Reply::Done();
+}
+
+void Controller::SetMetricsFile(MetricsFile* file) {
+  std::lock_guard<std::mutex> lock(mu_);
+  metrics_file_ = file;
+}
+
+std::string Controller::MetricsText() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Metrics().body;
 }
 
 Reply Controller::ConfigureDevice(const api::ConfigureDevice& device) {

@@ -22,6 +22,7 @@
 #include "base/status.h"
 #include "vmm/api/action.h"
 #include "vmm/config/vm_config.h"
+#include "vmm/metrics/metrics_file.h"
 #include "vmm/metrics/resident_memory.h"
 
 namespace hull::vmm::api {
@@ -78,6 +79,13 @@ class Controller {
   // refused, and a waiting InstanceStart is answered.
   void Ended();
 
+  // Main thread, before the API serves: the --metrics-path file FlushMetrics writes to
+  // (owned by main(), outlives the controller's use of it). Without one FlushMetrics is
+  // refused.
+  void SetMetricsFile(MetricsFile* file);
+  // GET /metrics's object now (JSON text); any thread.
+  std::string MetricsText() const;
+
   // For tests and logs.
   std::string StateName() const;
 
@@ -94,6 +102,7 @@ class Controller {
   Reply ConfigureDevice(const api::ConfigureDevice& device);
   Reply ChangeRateLimiters(const api::UpdateRateLimiters& update);
   Reply Metrics() const;
+  Reply Flush() const;
   Reply UpdateMachine(const UpdateMachineConfig& update);
   Reply ChangeRunState(bool pause);
   Reply CtrlAltDel();
@@ -114,6 +123,7 @@ class Controller {
   std::string start_error_;             // guarded by mu_: why the last start failed
   RunningVm* vm_ = nullptr;             // guarded by mu_; set while Running or Paused
   bool booted_ = false;                 // guarded by mu_: Started() was called
+  MetricsFile* metrics_file_ = nullptr; // set before the API serves; thread-safe itself
 };
 
 }  // namespace hull::vmm::api

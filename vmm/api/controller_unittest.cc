@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <atomic>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -270,6 +271,33 @@ TEST_F(ControllerTest, EndedVmTouchesTheVmNoMoreAndAnswersAWaitingStart) {
   EXPECT_FALSE(controller_->TakeStartRequest().has_value());
   EXPECT_REFUSED(controller_->Apply(PauseVm{}), "has ended");
   EXPECT_EQ(vm_.pauses, 0);
+}
+
+TEST_F(ControllerTest, FlushMetricsWritesOneLineToTheMetricsFile) {
+  EXPECT_REFUSED(controller_->Apply(FlushMetrics{}), "there is no metrics file");
+  char dir[] = "/tmp/hull-flush-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/metrics.json";
+  auto file = MetricsFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status().message();
+  controller_->SetMetricsFile(file->get());
+  // Before boot: only the VMM's own numbers.
+  EXPECT_EQ(controller_->Apply(FlushMetrics{}).kind, Reply::Kind::kDone);
+  FakeVm vm;
+  controller_->Started(&vm);
+  EXPECT_EQ(controller_->Apply(FlushMetrics{}).kind, Reply::Kind::kDone);
+  auto text = base::ReadFileToString(path);
+  ASSERT_TRUE(text.ok());
+  size_t newline = text->find('\n');
+  ASSERT_NE(newline, std::string::npos);
+  json first = json::parse(text->substr(0, newline));
+  json second = json::parse(text->substr(newline + 1));
+  EXPECT_TRUE(first.contains("utc_timestamp_ms"));
+  EXPECT_FALSE(first.contains("block_rootfs"));
+  EXPECT_EQ(second["block_rootfs"]["read_count"], 3);
+  controller_->Ended();
+  controller_->SetMetricsFile(nullptr);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -119,10 +119,7 @@ Result<Action> ParseActions(const std::string& body) {
   const std::string type = it->get<std::string>();
   if (type == "InstanceStart") return Action{StartInstance{}};
   if (type == "SendCtrlAltDel") return Action{SendCtrlAltDel{}};
-  if (type == "FlushMetrics") {
-    return Status::Error("FlushMetrics is not supported: hull-vmm writes no metrics file; "
-                         "read them with GET /metrics");
-  }
+  if (type == "FlushMetrics") return Action{FlushMetrics{}};
   return Status::Error("unknown action_type \"" + type +
                        "\" (known: InstanceStart, SendCtrlAltDel, FlushMetrics)");
 }

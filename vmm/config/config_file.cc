@@ -100,11 +100,11 @@ Status ParseLogger(const json& value, ConfigFileExtras* extras) {
   return ReadBool(obj, "show_log_origin", &unused);
 }
 
-Status ParseMetrics(const json& value, ConfigFileExtras* extras) {
+Status ParseMetrics(const json& value, VmConfig* config) {
   ASSIGN_OR_RETURN(Object obj, Object::Open(value, "metrics", {"metrics_path"}));
-  std::string path;
-  RETURN_IF_ERROR(ReadString(obj, "metrics_path", &path));
-  extras->notes.push_back("metrics is ignored: hull-vmm does not write metrics");
+  if (obj.Find("metrics_path") == nullptr) return Status::Error("metrics.metrics_path is required");
+  RETURN_IF_ERROR(ReadString(obj, "metrics_path", &config->metrics_path));
+  if (config->metrics_path.empty()) return Status::Error("metrics.metrics_path is empty");
   return Status::Ok();
 }
 
@@ -126,7 +126,8 @@ Status ParseCpuidMask(const json& value, const std::string& path, CpuidMask* mas
 
 Status ParseHull(const json& value, VmConfig* config) {
   ASSIGN_OR_RETURN(Object obj, Object::Open(value, "hull", {"serial", "memory_backing",
-                                                            "cpuid_masks", "timeout_s"}));
+                                                            "cpuid_masks", "timeout_s",
+                                                            "metrics_period_s"}));
   if (const json* serial = obj.Find("serial")) {
     ASSIGN_OR_RETURN(Object serial_obj, Object::Open(*serial, "hull.serial", {"output", "path"}));
     RETURN_IF_ERROR(ReadEnum(serial_obj, "output", kSerialOutputNames, &config->serial_output));
@@ -144,6 +145,7 @@ Status ParseHull(const json& value, VmConfig* config) {
       config->cpuid_masks.push_back(std::move(mask));
     }
   }
+  RETURN_IF_ERROR(ReadNumber(obj, "metrics_period_s", &config->metrics_period_s));
   return ReadNumber(obj, "timeout_s", &config->timeout_seconds);
 }
 
@@ -232,7 +234,7 @@ Result<VmConfig> ParseConfigFile(const std::string& json_text, ConfigFileExtras*
   if (const json* value = top.Find("vsock")) RETURN_IF_ERROR(ParseVsock(*value, &config, extras));
   if (const json* value = top.Find("entropy")) RETURN_IF_ERROR(ParseEntropy(*value, &config));
   if (const json* value = top.Find("logger")) RETURN_IF_ERROR(ParseLogger(*value, extras));
-  if (const json* value = top.Find("metrics")) RETURN_IF_ERROR(ParseMetrics(*value, extras));
+  if (const json* value = top.Find("metrics")) RETURN_IF_ERROR(ParseMetrics(*value, &config));
   if (const json* value = top.Find("hull")) RETURN_IF_ERROR(ParseHull(*value, &config));
   return config;
 }
@@ -265,12 +267,14 @@ Result<std::string> FormatConfigFile(const VmConfig& config) {
   json hull = {{"serial", std::move(serial)},
                {"memory_backing", NameOf(kMemoryBackingNames, config.memory_backing)},
                {"cpuid_masks", std::move(masks)},
-               {"timeout_s", config.timeout_seconds}};
+               {"timeout_s", config.timeout_seconds},
+               {"metrics_period_s", config.metrics_period_s}};
   json root = {{"boot-source", std::move(boot)},
                {"machine-config", std::move(machine)},
                {"hull", std::move(hull)}};
   FormatDeviceSections(config, &root);
   if (config.entropy) root["entropy"] = json::object();
+  if (!config.metrics_path.empty()) root["metrics"] = {{"metrics_path", config.metrics_path}};
   try {
     return root.dump(2) + "\n";
   } catch (const json::exception&) {

@@ -327,15 +327,13 @@ TEST(ConfigFile, LoggerLevelIsReturnedAndIgnoredSettingsAreNoted) {
   ConfigFileExtras extras;
   base::Result<VmConfig> config = ParseConfigFile(
       R"({"logger": {"level": "Trace", "log_path": "/tmp/fc.log", "show_level": true},
-          "metrics": {"metrics_path": "/tmp/metrics"},
           "machine-config": {"track_dirty_pages": true}})",
       &extras);
   ASSERT_TRUE(config.ok()) << config.status().message();
   EXPECT_EQ(extras.log_level, base::LogLevel::kDebug);
   EXPECT_THAT(extras.notes,
               ElementsAre(HasSubstr("machine-config.track_dirty_pages is ignored"),
-                          HasSubstr("logger.log_path is ignored"),
-                          HasSubstr("metrics is ignored")));
+                          HasSubstr("logger.log_path is ignored")));
   EXPECT_THAT(ErrorOf(R"({"logger": {"level": "loud"}})"),
               HasSubstr("logger.level must be one of"));
 }
@@ -392,6 +390,8 @@ TEST(ConfigFile, FormattedConfigParsesBackToTheSameConfig) {
                                   .clear_bits = 0xffffffff});
   original.timeout_seconds = 30;
   original.entropy = true;
+  original.metrics_path = "/run/vm/metrics.json";
+  original.metrics_period_s = 0.5;
   base::Result<std::string> text = FormatConfigFile(original);
   ASSERT_TRUE(text.ok()) << text.status().message();
   base::Result<VmConfig> parsed = ParseConfigFile(*text);
@@ -413,6 +413,23 @@ TEST(ConfigFile, FormattedConfigParsesBackToTheSameConfig) {
   EXPECT_EQ(parsed->cpuid_masks[0].clear_bits, 0xffffffffu);
   EXPECT_DOUBLE_EQ(parsed->timeout_seconds, 30);
   EXPECT_TRUE(parsed->entropy);
+  EXPECT_EQ(parsed->metrics_path, "/run/vm/metrics.json");
+  EXPECT_DOUBLE_EQ(parsed->metrics_period_s, 0.5);
+}
+
+TEST(ConfigFile, MetricsPathIsFirecrackersSectionAndThePeriodHulls) {
+  base::Result<VmConfig> config = ParseConfigFile(
+      R"({"metrics": {"metrics_path": "/tmp/m.fifo"}, "hull": {"metrics_period_s": 5}})");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->metrics_path, "/tmp/m.fifo");
+  EXPECT_DOUBLE_EQ(config->metrics_period_s, 5);
+  base::Result<VmConfig> defaults = ParseConfigFile(R"({"metrics": null})");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->metrics_path, "");
+  EXPECT_DOUBLE_EQ(defaults->metrics_period_s, 60);
+  EXPECT_EQ(ErrorOf(R"({"metrics": {}})"), "metrics.metrics_path is required");
+  EXPECT_THAT(ErrorOf(R"({"metrics": {"metrics_path": 3}})"), HasSubstr("metrics.metrics_path"));
+  EXPECT_THAT(ErrorOf(R"({"metrics": {"metrics_path": "/m", "extra": 1}})"), HasSubstr("extra"));
 }
 
 TEST(ConfigFile, FormatRefusesStringsThatAreNotUtf8) {

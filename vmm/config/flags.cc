@@ -47,6 +47,11 @@ po::options_description VisibleOptions() {
        "0x hex; repeatable, and added to the config file's masks")
       ("timeout", po::value<std::string>()->value_name("SECONDS"),
        "stop the VM after this many seconds; 0: never (default)")
+      ("metrics-path", po::value<std::string>()->value_name("FILE"),
+       "append the VM's metrics (GET /metrics's object) as one JSON line to FILE (a file, "
+       "created if missing, or a FIFO) every --metrics-period seconds and when hull-vmm exits")
+      ("metrics-period", po::value<std::string>()->value_name("SECONDS"),
+       "seconds between metrics lines (default 60, Firecracker's)")
       ("drive", po::value<std::vector<std::string>>()->value_name("SETTINGS"), kDriveFlagHelp)
       ("net", po::value<std::vector<std::string>>()->value_name("SETTINGS"), kNetFlagHelp)
       ("vsock", po::value<std::string>()->value_name("cid=N,uds=PATH"), kVsockFlagHelp)
@@ -260,6 +265,19 @@ Status ApplyHullFlags(const po::variables_map& vars, VmConfig* config) {
       return BadValue("timeout", *timeout, "give a number of seconds >= 0 (0: no timeout)");
     }
     config->timeout_seconds = seconds;
+  }
+  if (const std::string* path = Find(vars, "metrics-path")) {
+    if (path->empty()) return BadValue("metrics-path", *path, "give a file or FIFO path");
+    config->metrics_path = *path;
+  }
+  if (const std::string* period = Find(vars, "metrics-period")) {
+    double seconds = 0;
+    const char* end = period->data() + period->size();
+    auto [ptr, err] = std::from_chars(period->data(), end, seconds);
+    if (err != std::errc() || ptr != end || !std::isfinite(seconds) || seconds <= 0) {
+      return BadValue("metrics-period", *period, "give a number of seconds > 0");
+    }
+    config->metrics_period_s = seconds;
   }
   return Status::Ok();
 }

@@ -336,5 +336,17 @@ TEST(Flags, BadDeviceFlagsSayWhatToGive) {
               HasSubstr("vsock.guest_cid must be 3 or more"));
 }
 
+TEST(VmmFlags, MetricsPathAndPeriod) {
+  base::Result<VmmCommandLine> result =
+      Parse({"--kernel", "/k", "--metrics-path", "/tmp/m.json", "--metrics-period", "0.25"});
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_EQ(result->config.metrics_path, "/tmp/m.json");
+  EXPECT_DOUBLE_EQ(result->config.metrics_period_s, 0.25);
+  EXPECT_DOUBLE_EQ(Parse({"--kernel", "/k"})->config.metrics_period_s, 60);
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--metrics-period", "0"}), HasSubstr("metrics-period"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--metrics-period", "soon"}), HasSubstr("metrics-period"));
+  EXPECT_THAT(ErrorOf({"--kernel", "/k", "--metrics-path", ""}), HasSubstr("metrics-path"));
+}
+
 }  // namespace
 }  // namespace hull::vmm

@@ -63,6 +63,10 @@ Status ValidateHull(const VmConfig& config) {
     }
   }
   // !(x >= 0) also catches NaN.
+  if (!(config.metrics_period_s > 0) || std::isinf(config.metrics_period_s)) {
+    return Status::Error("hull.metrics_period_s (--metrics-period) must be a finite number "
+                         "> 0, got " + std::to_string(config.metrics_period_s));
+  }
   if (!(config.timeout_seconds >= 0) || std::isinf(config.timeout_seconds)) {
     return Status::Error("hull.timeout_s (--timeout) must be a finite number >= 0, got " +
                          std::to_string(config.timeout_seconds));

@@ -94,6 +94,12 @@ struct VmConfig {
   std::vector<CpuidMask> cpuid_masks;
   double timeout_seconds = 0;         // 0: no timeout
 
+  // Firecracker's "metrics": {"metrics_path"} (--metrics-path): GET /metrics's object as
+  // one JSON line appended to this file or FIFO every metrics_period_s and at the end
+  // (vmm/metrics/metrics_file.h). hull.metrics_period_s (--metrics-period) is hull's.
+  std::string metrics_path;           // empty: no metrics file
+  double metrics_period_s = 60;       // Firecracker's period
+
   static std::string default_boot_args() {
     return "console=ttyS0 reboot=k panic=1 nomodule i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd";
   }
