@@ -91,6 +91,12 @@ def main():
         print("stdout", read_frames(raw)[1])
         print("exit", c.wait(timeout=30)["StatusCode"])
         c.remove(force=True)
+    elif flow == "stats":
+        s = client.containers.get(args[0]).stats(stream=False)
+        print("name", s["name"])
+        print("limit", s["memory_stats"]["limit"])
+        print("usage", 0 < s["memory_stats"]["usage"] <= s["memory_stats"]["limit"])
+        print("pids", s["pids_stats"]["current"] >= 1)
     else:
         raise SystemExit("unknown flow " + flow)
 
