@@ -59,6 +59,30 @@ void EmitLog(LogLevel level, std::string_view message) {
   [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
 }
 
+LogMessage::~LogMessage() {
+  if (suppressed_ > 0) {
+    stream_ << " (" << suppressed_ << " similar message" << (suppressed_ == 1 ? "" : "s")
+            << " suppressed)";
+  }
+  EmitLog(level_, stream_.str());
+}
+
+bool LogRateLimit::Allow(Clock::time_point now, uint64_t* suppressed) {
+  std::lock_guard lock(mu_);
+  if (in_window_ == 0 || now - window_start_ >= kInterval) {
+    window_start_ = now;
+    in_window_ = 0;
+  }
+  if (in_window_ >= kBurst) {
+    ++dropped_;
+    return false;
+  }
+  ++in_window_;
+  *suppressed = dropped_;
+  dropped_ = 0;
+  return true;
+}
+
 void CheckFailed(const char* cond, const char* file, int line) {
   EmitLog(LogLevel::kError, std::string("internal error: check failed: ") + cond + " at " +
                                 file + ":" + std::to_string(line));

@@ -82,7 +82,7 @@ void BlockDevice::ReadConfig(uint32_t offset, std::span<uint8_t> data) {
 void BlockDevice::WriteConfig(uint32_t offset, std::span<const uint8_t>) {
   // Only `wce` is writable, and only with VIRTIO_BLK_F_CONFIG_WCE, never offered.
   if (warnings_.fetch_add(1) < kMaxWarnings) {
-      LOG_WARNING << "virtio-blk " << options_.id << ": driver wrote read-only config at "
+      LOG_WARNING_LIMITED << "virtio-blk " << options_.id << ": driver wrote read-only config at "
               << offset;
     }
 }
@@ -152,7 +152,7 @@ void BlockDevice::RunWorker() {
     int n = poll(fds, 3, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      LOG_ERROR << "virtio-blk " << options_.id << ": poll: " << std::strerror(errno);
+      LOG_ERROR_LIMITED << "virtio-blk " << options_.id << ": poll: " << std::strerror(errno);
       return;
     }
     if (fds[1].revents != 0 || stopping_) return;
@@ -246,7 +246,7 @@ uint8_t BlockDevice::Execute(const Request& r, uint32_t* written) {
   switch (r.kind) {
     case Request::Kind::kAnswerOnly:
       if (warnings_.fetch_add(1) < kMaxWarnings) {
-      LOG_WARNING << "virtio-blk " << options_.id << ": request type " << r.type << " sector "
+      LOG_WARNING_LIMITED << "virtio-blk " << options_.id << ": request type " << r.type << " sector "
                   << r.sector << ": " << r.problem
                   << (r.status == VIRTIO_BLK_S_UNSUPP ? " (UNSUPP)" : " (IOERR)");
     }
@@ -283,7 +283,7 @@ uint8_t BlockDevice::Execute(const Request& r, uint32_t* written) {
   io_ns_.fetch_add(NowNs() - io_start, std::memory_order_relaxed);
   if (!s.ok()) {
     if (warnings_.fetch_add(1) < kMaxWarnings) {
-      LOG_WARNING << "virtio-blk " << options_.id << ": request type " << r.type << " sector "
+      LOG_WARNING_LIMITED << "virtio-blk " << options_.id << ": request type " << r.type << " sector "
                 << r.sector << ": " << s.message();
     }
     *written = 0;

@@ -82,7 +82,7 @@ base::Status I8042::SendCtrlAltDel() {
 void I8042::PulseKeyboardIrq() {
   if (!keyboard_irq_) return;
   if (base::Status s = keyboard_irq_->Pulse(); !s.ok()) {
-    LOG_WARNING << "i8042: IRQ 1: " << s.message();
+    LOG_WARNING_LIMITED << "i8042: IRQ 1: " << s.message();
   }
 }
 

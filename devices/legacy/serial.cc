@@ -157,7 +157,7 @@ void Serial::PushInput(uint8_t byte) {
     return;
   }
   if (!overflow_logged_) {
-    LOG_WARNING << "serial: input FIFO full (" << kInputCapacity
+    LOG_WARNING_LIMITED << "serial: input FIFO full (" << kInputCapacity
                 << " bytes unread by the guest); dropping input";
     overflow_logged_ = true;
   }
@@ -198,7 +198,7 @@ void Serial::Output(std::span<const uint8_t> bytes) {
   if (s.error_number() == EAGAIN || s.error_number() == EWOULDBLOCK) {
     // Nobody is draining a non-blocking sink (e.g. an unread pty): drop, keep going.
     if (!output_full_logged_) {
-      LOG_WARNING << "serial: output full, dropping bytes";
+      LOG_WARNING_LIMITED << "serial: output full, dropping bytes";
     }
     output_full_logged_ = true;
     return;

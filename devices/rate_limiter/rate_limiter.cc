@@ -54,7 +54,7 @@ bool RateLimiter::Consume(uint64_t bytes) {
   }
   if (base::Status s = timer_->Arm(std::max(wait, kMinWaitNs)); !s.ok()) {
     // Without a timer nothing would wake the device: let the request through.
-    LOG_ERROR << "rate limiter: " << s.message() << "; not throttling";
+    LOG_ERROR_LIMITED << "rate limiter: " << s.message() << "; not throttling";
     return true;
   }
   throttled_ = true;
@@ -76,7 +76,7 @@ void RateLimiter::Update(const RateLimiterUpdate& update) {
   update.ApplyTo(&config_);
   if (throttled_) {
     if (base::Status s = timer_->Arm(1); !s.ok()) {
-      LOG_ERROR << "rate limiter: " << s.message();
+      LOG_ERROR_LIMITED << "rate limiter: " << s.message();
     }
   }
 }

@@ -19,7 +19,7 @@ base::Result<uint32_t> RngDevice::Serve(const virtio::DescriptorChain& chain) {
     std::span<uint8_t> part(chunk, std::min<uint64_t>(left, sizeof(chunk)));
     if (base::Status s = source_->Fill(part); !s.ok()) {
       // The host's fault, not the driver's: return what was written so far.
-      LOG_WARNING << "virtio-rng: " << s.message();
+      LOG_WARNING_LIMITED << "virtio-rng: " << s.message();
       break;
     }
     RETURN_IF_ERROR(writer.Write(part));

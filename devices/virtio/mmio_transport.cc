@@ -179,7 +179,7 @@ void MmioTransport::WriteRegister(uint64_t offset, uint32_t value) {
       } else if (value >= notify_.size()) {
         Warn("QueueNotify for queue " + std::to_string(value) + ", which does not exist");
       } else if (base::Status s = notify_[value].Signal(); !s.ok()) {
-        LOG_ERROR << "virtio-mmio: queue notify: " << s.message();
+        LOG_ERROR_LIMITED << "virtio-mmio: queue notify: " << s.message();
       }
       return;
     case VIRTIO_MMIO_INTERRUPT_ACK: interrupt_status_.fetch_and(~value); return;
@@ -299,7 +299,7 @@ void MmioTransport::ResetLocked() {
 void MmioTransport::Raise(uint32_t bits) {
   interrupt_status_.fetch_or(bits);
   if (base::Status s = interrupt_->Pulse(); !s.ok()) {
-    LOG_ERROR << "virtio-mmio (device type " << device_id_ << "): raising the interrupt: " << s.message();
+    LOG_ERROR_LIMITED << "virtio-mmio (device type " << device_id_ << "): raising the interrupt: " << s.message();
   }
 }
 

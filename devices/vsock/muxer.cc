@@ -99,7 +99,7 @@ void Muxer::OnAccept() {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       // Out of fds, most likely: stop watching for a moment rather than spin.
       if (ShouldLog()) {
-        LOG_WARNING << "vsock: accept on " << options_.uds_path << ": " << std::strerror(errno);
+        LOG_WARNING_LIMITED << "vsock: accept on " << options_.uds_path << ": " << std::strerror(errno);
       }
       Unwatch(listener_.fd.get());
       listener_watched_ = false;
@@ -111,7 +111,7 @@ void Muxer::OnAccept() {
     if (pending_.size() >= options_.max_pending_streams ||
         conns_.size() + pending_.size() >= options_.max_connections) {
       if (ShouldLog()) {
-        LOG_WARNING << "vsock: " << options_.uds_path << ": connection limit reached, closing a new host connection";
+        LOG_WARNING_LIMITED << "vsock: " << options_.uds_path << ": connection limit reached, closing a new host connection";
       }
       continue;  // closes it
     }
@@ -184,7 +184,7 @@ void Muxer::ConnectToGuest(base::UniqueFd stream, uint32_t guest_port) {
 void Muxer::ConnectToHost(const virtio_vsock_hdr& request) {
   if (conns_.size() + pending_.size() >= options_.max_connections) {
     if (ShouldLog()) {
-      LOG_WARNING << "vsock: connection limit reached, refusing guest port " << request.src_port;
+      LOG_WARNING_LIMITED << "vsock: connection limit reached, refusing guest port " << request.src_port;
     }
     return ResetPacket(request);
   }
@@ -253,7 +253,7 @@ void Muxer::Update(Connection& conn, Connection::Verdict verdict) {
 void Muxer::Remove(Connection& conn, bool send_rst) {
   ConnKey key = conn.key();
   if (conn.reset_reason() != nullptr && ShouldLog()) {
-    LOG_WARNING << "vsock: resetting connection " << key.local_port << "<->" << key.peer_port
+    LOG_WARNING_LIMITED << "vsock: resetting connection " << key.local_port << "<->" << key.peer_port
                 << ": " << conn.reset_reason();
   }
   if (conn.registered_events != 0) Unwatch(conn.fd());

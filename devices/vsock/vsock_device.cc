@@ -71,7 +71,7 @@ base::Status VsockDevice::Pump() {
 void VsockDevice::Drop(const std::string& why) {
   ++dropped_;
   if (++log_lines_ <= 32) {
-    LOG_WARNING << "vsock: dropping a guest packet: " << why;
+    LOG_WARNING_LIMITED << "vsock: dropping a guest packet: " << why;
   }
 }
 
@@ -127,7 +127,7 @@ base::Status VsockDevice::ProcessRx() {
     if (!slot.ok()) {
       ++dropped_;
       if (++log_lines_ <= 32) {
-        LOG_WARNING << "vsock: returning an rx buffer unused: " << slot.status().message();
+        LOG_WARNING_LIMITED << "vsock: returning an rx buffer unused: " << slot.status().message();
       }
       RETURN_IF_ERROR(AddUsed(kRxQueue, *chain, 0));
       continue;
