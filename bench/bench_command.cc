@@ -12,12 +12,15 @@
 #include <iostream>
 #include <sstream>
 
+#include "bench/bench_network.h"
 #include "bench/child_process.h"
 #include "bench/image_timing.h"
 #include "bench/suite.h"
 #include "bench/report_files.h"
+#include "bench/vm_on_tap.h"
 #include "rootfs-builder/builtin_image.h"
 #include "rootfs-builder/image_builder.h"
+#include "rootfs-builder/local_sources.h"
 
 namespace hull::bench {
 
@@ -26,6 +29,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace po = boost::program_options;
 
+// The benchmark image in the private store.
+constexpr const char* kBenchImage = "hull/bench:latest";
 constexpr const char* kUsage = "hull bench [--quick] [--out DIR] [--runtimes LIST]";
 
 std::string UtcNow(const char* format) {
@@ -102,24 +107,39 @@ struct Workspace {
   }
 };
 
-// The benchmark image in a private store, and a copy of its tree for the OCI bundles
-// and the plain qemu peer (their containers write into it; hull's tree stays as built).
+// hull-bench-tool on this host: $HULL_BENCH_TOOL, else the one built with hull.
+base::Result<std::string> FindBenchTool() {
+  const char* env = std::getenv("HULL_BENCH_TOOL");
+  std::string tool = env && *env ? env : HULL_BENCH_TOOL_DEFAULT_PATH;
+  if (access(tool.c_str(), X_OK) != 0) {
+    return base::Status::Error("no hull-bench-tool at " + tool +
+                               ": build it (ninja hull-bench-tool) or set HULL_BENCH_TOOL");
+  }
+  return tool;
+}
+
+// The benchmark image in a private store — hull/busybox with hull-bench-tool added as
+// /bin/hull-bench-tool, imported as kBenchImage — and that tree, which the OCI bundles
+// and the plain qemu peer use (their containers write into it; hull's stays as built).
 base::Status PrepareImage(BenchEnvironment& env) {
   ASSIGN_OR_RETURN(rootfs::ContentStore store, rootfs::ContentStore::Open(env.store));
   ASSIGN_OR_RETURN(rootfs::ImageRecord record, rootfs::EnsureBuiltinBusyboxImage(store));
   ASSIGN_OR_RETURN(rootfs::StoredImage image, rootfs::ReadStoredImage(store, record.manifest));
-  ASSIGN_OR_RETURN(rootfs::RootfsOutputs outputs, rootfs::EnsureRootfs(store, image, true));
-  env.image = rootfs::kBuiltinBusyboxImage;
+  ASSIGN_OR_RETURN(rootfs::RootfsOutputs outputs, rootfs::EnsureRootfs(store, image, false));
   env.tree = env.work + "/tree";
-  if (RunQuietly({"cp", "-a", outputs.tree, env.tree}, std::chrono::seconds(120)) != 0) {
-    return base::Status::Error("copying the image tree to " + env.tree + " failed");
+  if (RunQuietly({"cp", "-a", outputs.tree, env.tree}, std::chrono::seconds(120)) != 0 ||
+      RunQuietly({"cp", env.tool, env.tree + "/bin/hull-bench-tool"}, std::chrono::seconds(60)) != 0) {
+    return base::Status::Error("copying the image tree and hull-bench-tool to " + env.tree + " failed");
   }
+  RETURN_IF_ERROR(rootfs::ImportRootfs(store, env.tree, kBenchImage).status());
+  env.image = kBenchImage;
   return base::Status::Ok();
 }
 
 }  // namespace
 
 int RunBench(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == kVmOnTapFlag) return RunVmOnTap({args.begin() + 1, args.end()});
   bool quick = false;
   std::string out, runtimes_text, work_parent;
   int timeout_s = 0;
@@ -171,6 +191,12 @@ int RunBench(const std::vector<std::string>& args) {
   env.work = workspace.dir;
   env.store = env.work + "/store";
   env.hull = fs::read_symlink("/proc/self/exe").string();
+  auto tool = FindBenchTool();
+  if (!tool.ok()) {
+    std::fprintf(stderr, "hull: bench: %s\n", tool.status().message().c_str());
+    return 1;
+  }
+  env.tool = *tool;
 
   Report report;
   report.quick = quick;
@@ -182,16 +208,27 @@ int RunBench(const std::vector<std::string>& args) {
   GuestExecution guests = ProbeGuestExecution();
   report.guest_execution = guests.text;
   report.hardware_virtualization = guests.hardware;
-  report.notes.push_back("image: hull/busybox (Debian's busybox-static); every runtime runs the same tree");
-  report.notes.push_back("instances: hull's defaults (VMs 1 vCPU, 256 MiB); no network; crun and "
-                         "runc inside `unshare -m` without /sys/fs/cgroup/unified (crun 1.8 refuses "
-                         "hybrid cgroups)");
+  report.notes.push_back("image: hull/busybox (Debian's busybox-static) plus hull-bench-tool (static); "
+                         "every runtime runs the same tree");
+  report.notes.push_back("instances: hull's defaults (VMs 1 vCPU, 256 MiB); no network but for the "
+                         "network measures; crun and runc inside `unshare -m` without "
+                         "/sys/fs/cgroup/unified (crun 1.8 refuses hybrid cgroups)");
 
   progress.Show("preparing the image");
   if (base::Status s = PrepareImage(env); !s.ok()) {
     progress.Done();
     std::fprintf(stderr, "hull: bench: %s\n", s.message().c_str());
     return 1;
+  }
+  progress.Show("setting up the bench network");
+  std::optional<BenchNetwork> network;
+  if (auto net = BenchNetwork::Create(env.tool); net.ok()) {
+    network.emplace(std::move(*net));
+    env.host_netns = network->host_netns();
+    env.container_netns = network->container_netns();
+    env.reset_container_side = [&network] { return network->ResetContainerSide(); };
+  } else {
+    env.network_error = net.status().message();
   }
   std::vector<Runtime> runtimes = MakeRuntimes(env, guests, ids);
   for (const auto& r : runtimes) report.runtimes.push_back(r.info);
@@ -201,10 +238,10 @@ int RunBench(const std::vector<std::string>& args) {
   suite.run_timeout = std::chrono::seconds(timeout_s > 0 ? timeout_s : quick ? 120 : 300);
   suite.progress = [&](const std::string& text) { progress.Show(text); };
   report.measures = RunMeasures(runtimes, suite);
-  report.measures.push_back(NetworkNotAvailable(runtimes));
   progress.Show("image → rootfs");
   report.measures.push_back(MeasureImageToRootfs(env.work, quick ? 3 : 10, runtimes));
   progress.Done();
+  network.reset();
 
   if (!WriteReportDirectory(report, out)) {
     std::fprintf(stderr, "hull: bench: could not write the report into %s\n", out.c_str());

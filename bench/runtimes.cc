@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "bench/bench_network.h"
 #include "bench/child_process.h"
 #include "bench/qemu_initramfs.h"
+#include "bench/vm_on_tap.h"
 #include "runtime/container_spec.h"
 #include "runtime/namespace/oci_bundle.h"
 #include "runtime/vm/backend.h"
@@ -54,13 +56,26 @@ std::string VersionOf(const Argv& argv) {
 
 // An OCI bundle for one instance: config.json made from the same settings hull's
 // namespace runtime uses, over the shared tree.
+constexpr char kNetnsOfCaller[] = "caller";
+
+// With `netns`, the container joins that network namespace instead of a new one;
+// with kNetnsOfCaller, it gets none of its own (it stays in its runtime's).
 Result<std::string> WriteBundle(const BenchEnvironment& env, const Argv& command,
-                                const std::string& name) {
+                                const std::string& name, const std::string& netns = "") {
   runtime::ContainerSpec spec;
   spec.args = command;
   ASSIGN_OR_RETURN(runtime::ProcessSpec process, runtime::ResolveProcess(spec, {}, "bench"));
   ASSIGN_OR_RETURN(nlohmann::json config,
                    runtime::ns::MakeOciConfig(spec, process, env.tree, "bench"));
+  nlohmann::json& namespaces = config["linux"]["namespaces"];
+  for (auto it = namespaces.begin(); !netns.empty() && it != namespaces.end(); ++it) {
+    if ((*it)["type"] != "network") continue;
+    if (netns == kNetnsOfCaller) {
+      namespaces.erase(it);
+      break;
+    }
+    (*it)["path"] = netns;
+  }
   std::string dir = env.work + "/bundles/" + name;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -102,6 +117,30 @@ Runtime OciRuntime(const BenchEnvironment& env, const std::string& id) {
     }
     return Unshared({program, "--root", state, "run", "--bundle", bundle, name});
   };
+  if (env.container_netns.empty()) {
+    r.net_unavailable = env.network_error;
+  } else {
+    // The container joins the bench's container namespace (a veth to the host end).
+    // gVisor's own network stack (--network=sandbox) refuses that namespace here:
+    // runsc 2022-12 takes a namespace that shows /proc/sys/net/core/rmem_default for
+    // the host's ("cannot run with network enabled in root network namespace"), and
+    // this kernel shows it in every one. So gVisor runs in it with --network=host:
+    // the Sentry hands its sockets to the host kernel's TCP.
+    NetworkAccess net;
+    net.host_address = kVethHostAddress;
+    net.prepare = env.reset_container_side;
+    if (id == "runsc") net.note = "(--network=host: the host kernel's TCP, not netstack)";
+    net.argv = [env, id, program, state](const Argv& command, const std::string& name) -> Result<Argv> {
+      if (id == "runsc") {
+        ASSIGN_OR_RETURN(std::string bundle, WriteBundle(env, command, name, kNetnsOfCaller));
+        return InNetns(env.container_netns, {program, "--root", state, "--network=host", "run",
+                                             "--bundle", bundle, name});
+      }
+      ASSIGN_OR_RETURN(std::string bundle, WriteBundle(env, command, name, env.container_netns));
+      return Unshared({program, "--root", state, "run", "--bundle", bundle, name});
+    };
+    r.net = net;
+  }
   r.cleanup = [env, id, program, state](const std::string& name) {
     Argv del = {program, "--root", state, "delete", "-f", name};
     RunQuietly(id == "runsc" ? del : Unshared(del), std::chrono::seconds(20));
@@ -141,7 +180,46 @@ Runtime HullRuntime(const BenchEnvironment& env, const GuestExecution& guests, c
     argv.insert(argv.end(), command.begin(), command.end());
     return argv;
   };
+  if (env.container_netns.empty()) {
+    r.net_unavailable = env.network_error;
+  } else if (vmm.empty()) {
+    // --network host inside the bench's container namespace: the container has its veth.
+    NetworkAccess net;
+    net.host_address = kVethHostAddress;
+    net.prepare = env.reset_container_side;
+    net.argv = [env](const Argv& command, const std::string&) -> Result<Argv> {
+      Argv argv = {env.hull, "--root", env.store, "run", "--rm", "--runtime", "ns",
+                   "--network", "host", env.image};
+      argv.insert(argv.end(), command.begin(), command.end());
+      return InNetns(env.container_netns, argv);
+    };
+    r.net = net;
+  } else {
+    // Direct mode gives a VM no NIC (a tap needs hulld): hull bench's own --vm-on-tap
+    // runs the same VM runtime with the guest's eth0 on the bench network's tap.
+    NetworkAccess net;
+    net.host_address = kTapHostAddress;
+    net.argv = [env, vmm](const Argv& command, const std::string&) -> Result<Argv> {
+      Argv argv = {env.hull, "bench", kVmOnTapFlag, vmm, env.store, env.image, kTapName,
+                   kTapGuestCidr, kTapHostAddress};
+      argv.insert(argv.end(), command.begin(), command.end());
+      return InNetns(env.host_netns, argv);
+    };
+    r.net = net;
+  }
   return r;
+}
+
+// qemu -M microvm booting the guest kernel with the tree and `command` as its initramfs.
+Result<Argv> QemuArgv(const BenchEnvironment& env, const std::string& qemu, bool kvm,
+                      const std::string& kernel, const Argv& command, const std::string& name) {
+  std::string initramfs = env.work + "/initramfs-" + name + ".cpio";
+  RETURN_IF_ERROR(WriteTreeInitramfs(initramfs, env.tree, command));
+  return Argv{qemu, "-M", "microvm,acpi=off,rtc=off", "-accel", kvm ? "kvm" : "tcg",
+              "-cpu", kvm ? "host" : "max", "-m", "256M", "-smp", "1",
+              "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+              "-kernel", kernel, "-initrd", initramfs,
+              "-append", "console=ttyS0 reboot=t panic=-1 quiet", "-serial", "stdio"};
 }
 
 Runtime QemuDirect(const BenchEnvironment& env, const GuestExecution& guests) {
@@ -164,14 +242,27 @@ Runtime QemuDirect(const BenchEnvironment& env, const GuestExecution& guests) {
   bool kvm = guests.qemu_kvm;
   std::string kernel = artifacts->vmlinux;
   r.argv = [env, qemu, kvm, kernel](const Argv& command, const std::string& name) -> Result<Argv> {
-    std::string initramfs = env.work + "/initramfs-" + name + ".cpio";
-    RETURN_IF_ERROR(WriteTreeInitramfs(initramfs, env.tree, command));
-    return Argv{qemu, "-M", "microvm,acpi=off,rtc=off", "-accel", kvm ? "kvm" : "tcg",
-                "-cpu", kvm ? "host" : "max", "-m", "256M", "-smp", "1",
-                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-                "-kernel", kernel, "-initrd", initramfs,
-                "-append", "console=ttyS0 reboot=t panic=-1 quiet", "-serial", "stdio"};
+    return QemuArgv(env, qemu, kvm, kernel, command, name);
   };
+  if (env.host_netns.empty()) {
+    r.net_unavailable = env.network_error;
+  } else {
+    // A virtio-net NIC on the bench network's tap; /init gives the guest its address.
+    NetworkAccess net;
+    net.host_address = kTapHostAddress;
+    net.argv = [env, qemu, kvm, kernel](const Argv& command, const std::string& name) -> Result<Argv> {
+      Argv wrapped = {"sh", "-c",
+                      std::string("ip link set lo up && ip addr add ") + kTapGuestCidr +
+                          " dev eth0 && ip link set eth0 up && exec \"$0\" \"$@\""};
+      wrapped.insert(wrapped.end(), command.begin(), command.end());
+      ASSIGN_OR_RETURN(Argv argv, QemuArgv(env, qemu, kvm, kernel, wrapped, name));
+      argv.insert(argv.end(), {"-netdev", std::string("tap,id=net0,ifname=") + kTapName +
+                                              ",script=no,downscript=no",
+                               "-device", "virtio-net-device,netdev=net0"});
+      return InNetns(env.host_netns, argv);
+    };
+    r.net = net;
+  }
   r.cleanup = [env](const std::string& name) {
     std::error_code ec;
     fs::remove(env.work + "/initramfs-" + name + ".cpio", ec);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,17 +18,33 @@
 namespace hull::bench {
 
 using Argv = std::vector<std::string>;
+using ArgvFor = std::function<base::Result<Argv>(const Argv& command, const std::string& name)>;
+
+// What appears in a network command where the host end's address belongs: the runtime
+// puts in the address its container reaches the host end at.
+inline constexpr char kHostAddressArg[] = "@host-address@";
+
+// How a runtime's instance is put on the bench network (bench/bench_network.h).
+struct NetworkAccess {
+  ArgvFor argv;                         // as Runtime::argv, the instance on the network
+  std::string host_address;             // where its container reaches the host end
+  std::function<base::Status()> prepare;  // before each run; may be empty
+  std::string note;                     // shown in its cells: how it is attached, if unusual
+};
 
 struct Runtime {
   RuntimeInfo info;
   // The program line that runs `command` in a new instance called `name` (unique per
   // run) in the foreground; its stdout is the container's.
-  std::function<base::Result<Argv>(const Argv& command, const std::string& name)> argv;
+  ArgvFor argv;
   // Removes what an ended (or killed) instance left in the runtime's state; may be empty.
   std::function<void(const std::string& name)> cleanup;
   // For a run that exited 0: the error if it did not do its job after all (a guest that
   // panicked ends QEMU with status 0 too); may be empty.
   std::function<std::string(const RunResult& run)> check;
+  // On the bench network; absent: net_unavailable says why it is not measured there.
+  std::optional<NetworkAccess> net;
+  std::string net_unavailable;
 };
 
 struct BenchEnvironment {
@@ -36,6 +53,12 @@ struct BenchEnvironment {
   std::string image;          // what `hull run` runs
   std::string tree;           // the image's unpacked tree, for bundles and the initramfs
   std::string work;           // scratch: bundles, runtime state, initramfs files
+  std::string tool;           // hull-bench-tool on the host (in the image: /bin/hull-bench-tool)
+  // The bench network (bench/bench_network.h); empty netns paths: there is none, and
+  // network_error says why.
+  std::string host_netns, container_netns;
+  std::function<base::Status()> reset_container_side;
+  std::string network_error;
 };
 
 // How guests execute on this host (the VM runtime's own probe), for the report.

@@ -8,7 +8,9 @@
 #include <set>
 #include <thread>
 
+#include "bench/bench_network.h"
 #include "bench/child_process.h"
+#include "bench/tool_output.h"
 
 namespace hull::bench {
 
@@ -18,6 +20,7 @@ constexpr char kReady[] = "hull-bench-ready";
 constexpr char kStart[] = "hull-bench-start";
 constexpr char kMid[] = "hull-bench-mid";
 constexpr char kEnd[] = "hull-bench-end";
+constexpr char kToolInImage[] = "/bin/hull-bench-tool";
 
 using Value = std::function<std::optional<double>(const RunResult&)>;
 
@@ -31,19 +34,27 @@ struct Workload {
   Argv command;
   int reps = 1;
   std::vector<Output> outputs;
+  bool network = false;  // run on the bench network (Runtime::net)
 };
 
 // Sizes of the work, smaller for --quick.
 struct Sizes {
   int reps_start, reps_work, reps_memory;
-  int sha_mib, forks, dd_bytes, file_mib, random_reads;
+  int sha_mib, forks, dd_bytes, file_mib;
+  int randio_mib, randio_ops;
+  int net_mib, net_pings;
   int density_cap, density_budget_mib;
   std::chrono::milliseconds settle;
 };
 
 Sizes SizesFor(bool quick) {
-  if (quick) return {5, 2, 2, 8, 100, 20000, 16, 50, 4, 256, std::chrono::milliseconds(500)};
-  return {15, 5, 5, 64, 500, 200000, 64, 500, 16, 512, std::chrono::milliseconds(2000)};
+  if (quick) return {5, 2, 2, 8, 100, 20000, 16, 16, 2000, 16, 200, 4, 256, std::chrono::milliseconds(500)};
+  return {15, 5, 5, 64, 500, 200000, 64, 64, 20000, 128, 2000, 16, 512, std::chrono::milliseconds(2000)};
+}
+
+// A value of the line hull-bench-tool printed (bench/tool_output.h).
+Value Tool(const char* tag, const char* key) {
+  return [=](const RunResult& r) { return ToolValue(r.output, tag, key); };
 }
 
 Measure Make(std::string id, std::string title, std::string unit, bool higher, std::string how) {
@@ -66,7 +77,7 @@ Value Between(const char* from, const char* to, std::function<double(double ms)>
 
 Argv Shell(const std::string& script) { return {"sh", "-c", script}; }
 
-std::vector<Workload> Workloads(const Sizes& z, bool quick) {
+std::vector<Workload> Workloads(const Sizes& z) {
   std::vector<Workload> w;
   auto ms = [](double v) { return v; };
   w.push_back({{"true"}, z.reps_start,
@@ -123,20 +134,37 @@ std::vector<Workload> Workloads(const Sizes& z, bool quick) {
                       "the same file read back with `dd bs=1M` (mostly from the page cache: the "
                       "guest's for VMs, the host's otherwise)"),
                  Between(kMid, kEnd, [mib](double v) { return mib / (v / 1000); })}}});
-  if (!quick) {
-    int reads = z.random_reads;
-    w.push_back({Shell("dd if=/dev/zero of=/hull-bench.dat bs=1048576 count=8 2>/dev/null; echo " +
-                       std::string(kStart) + "; i=0; while [ $i -lt " + std::to_string(reads) +
-                       " ]; do dd if=/hull-bench.dat of=/dev/null bs=4096 count=1 "
-                       "skip=$((RANDOM % 2048)) 2>/dev/null; i=$((i+1)); done; echo " + kEnd +
-                       "; rm -f /hull-bench.dat"),
-                 z.reps_work,
-                 {{Make("file_random_read", "file: 4 KiB random reads", "µs per read", false,
-                        std::to_string(reads) + " busybox `dd bs=4096 count=1 skip=$RANDOM` reads "
-                        "of an 8 MiB file — each one a fork + exec too, so compare it with the "
-                        "fork + exec row"),
-                   Between(kStart, kEnd, [reads](double v) { return v * 1000 / reads; })}}});
-  }
+  std::string rmib = std::to_string(z.randio_mib), ops = std::to_string(z.randio_ops);
+  w.push_back({{kToolInImage, "randio", "/hull-bench-rand.dat", rmib, ops},
+               z.reps_work,
+               {{Make("file_random_read", "file: 4 KiB random reads", "IOPS", true,
+                      "hull-bench-tool (static, in the image): " + ops + " `pread`s of 4 KiB at "
+                      "random offsets of a new " + rmib + " MiB file in the container's root, one "
+                      "process — mostly the page cache (the guest's in a VM)"),
+                 Tool(kRandioTag, "read_iops")},
+                {Make("file_random_write", "file: 4 KiB random writes + fdatasync", "IOPS", true,
+                      "then " + ops + " `pwrite`s of 4 KiB at random offsets of that file and one "
+                      "`fdatasync`, all timed"),
+                 Tool(kRandioTag, "write_iops")}}});
+  std::string nmib = std::to_string(z.net_mib), pings = std::to_string(z.net_pings);
+  Workload net{{kToolInImage, "client", kHostAddressArg, std::to_string(kServerPort), nmib, pings},
+               z.reps_work,
+               {{Make("net_rtt", "network: TCP round trip container ↔ host", "µs", false,
+                      "hull-bench-tool in the container: the median of " + pings + " 1-byte TCP "
+                      "ping-pongs (TCP_NODELAY) with hull-bench-tool on the host end, in hull "
+                      "bench's own network namespace (a veth for namespace containers and gVisor, "
+                      "a tap for VMs)"),
+                 Tool(kNetTag, "rtt_us")},
+                {Make("net_tx", "network: TCP container → host", "Mbit/s", true,
+                      nmib + " MiB sent over one TCP connection to the host end, timed from "
+                      "connect until the host confirmed it had all"),
+                 Tool(kNetTag, "tx_mbit_s")},
+                {Make("net_rx", "network: TCP host → container", "Mbit/s", true,
+                      nmib + " MiB from the host end over one TCP connection, timed from connect "
+                      "to the end of the stream"),
+                 Tool(kNetTag, "rx_mbit_s")}}};
+  net.network = true;
+  w.push_back(std::move(net));
   return w;
 }
 
@@ -146,10 +174,19 @@ std::string NewName() {
 }
 
 // One run of `command` in a new instance; the instance is cleaned up before it returns.
+// On the bench network (`network`), the runtime's NetworkAccess runs it, with its host
+// end's address in place of kHostAddressArg.
 base::Result<RunResult> RunOnce(const Runtime& rt, const Argv& command,
-                                const SuiteOptions& options) {
+                                const SuiteOptions& options, bool network = false) {
   std::string name = NewName();
-  auto argv = rt.argv(command, name);
+  Argv cmd = command;
+  if (network) {
+    for (auto& arg : cmd) {
+      if (arg == kHostAddressArg) arg = rt.net->host_address;
+    }
+    if (rt.net->prepare) RETURN_IF_ERROR(rt.net->prepare());
+  }
+  auto argv = network ? rt.net->argv(cmd, name) : rt.argv(cmd, name);
   if (!argv.ok()) return argv.status();
   auto child = ChildProcess::Start(*argv, {kReady, kStart, kMid, kEnd});
   if (!child.ok()) return child.status();
@@ -204,7 +241,7 @@ class Runner {
   std::vector<Measure> Run() {
     WarmUp();
     std::vector<Measure> out;
-    auto workloads = Workloads(sizes_, options_.quick);
+    auto workloads = Workloads(sizes_);
     for (auto& w : workloads) {
       RunWorkload(w);
       if (w.outputs[0].measure.id == "first_output") {  // memory next, as the report lists it
@@ -252,9 +289,9 @@ class Runner {
     for (int rep = 1; rep <= w.reps; ++rep) {
       for (const Runtime* rt : runtimes_) {
         const std::string& id = rt->info.id;
-        if (broken_.count(id)) continue;
+        if (broken_.count(id) || (w.network && !rt->net)) continue;
         Progress(w.outputs[0].measure.title, *rt, rep, w.reps);
-        auto r = RunOnce(*rt, w.command, options_);
+        auto r = RunOnce(*rt, w.command, options_, w.network);
         std::string error = !r.ok() ? r.status().message() : !r->ok() ? r->Describe() : "";
         std::vector<double> values;
         for (auto& o : w.outputs) {
@@ -277,8 +314,15 @@ class Runner {
         Measure& m = w.outputs[i].measure;
         const std::string& id = rt->info.id;
         if (MarkBroken(*rt, m)) continue;
+        if (w.network && !rt->net) {
+          m.cells[id] = Cell{std::nullopt, "not measured: " + rt->net_unavailable, false};
+          continue;
+        }
         m.cells[id] = WithFailures(samples[id].empty() ? std::vector<double>() : samples[id][i],
                                    failures[id], w.reps, first_error[id]);
+        if (w.network && !rt->net->note.empty() && m.cells[id].summary) {
+          m.cells[id].note = rt->net->note + (m.cells[id].note.empty() ? "" : " " + m.cells[id].note);
+        }
       }
     }
   }
@@ -382,17 +426,6 @@ class Runner {
 
 std::vector<Measure> RunMeasures(const std::vector<Runtime>& runtimes, const SuiteOptions& options) {
   return Runner(runtimes, options).Run();
-}
-
-Measure NetworkNotAvailable(const std::vector<Runtime>& runtimes) {
-  Measure m = Make("network", "network: container ↔ host", "—", true,
-                   "throughput and latency between container and host over hulld's bridge");
-  for (const auto& rt : runtimes) {
-    if (rt.info.unavailable.empty()) {
-      m.cells[rt.info.id] = Cell{std::nullopt, "not available: needs the bridge network", false};
-    }
-  }
-  return m;
 }
 
 }  // namespace hull::bench

@@ -26,8 +26,4 @@ struct SuiteOptions {
 // get no cells (the report says why in their column).
 std::vector<Measure> RunMeasures(const std::vector<Runtime>& runtimes, const SuiteOptions& options);
 
-// The measure for what needs a network between container and host, which direct mode
-// does not have: every runtime's cell says so.
-Measure NetworkNotAvailable(const std::vector<Runtime>& runtimes);
-
 }  // namespace hull::bench
