@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "devices/rate_limiter/fake_timer.h"
 #include "devices/testing/fake_driver.h"
 #include "devices/testing/fake_guest_memory.h"
 #include "devices/testing/fake_interrupt.h"
@@ -170,6 +171,98 @@ TEST_F(RngDeviceTest, FailingSourceAnswersWithNoBytesAndKeepsRunning) {
   EXPECT_EQ(used->len, 0u);
   EXPECT_FALSE(NeedsReset());
   EXPECT_TRUE(device_->active());
+}
+
+
+// Firecracker's entropy rate limiter: requests over the limit wait on the ring (nothing
+// dropped, nothing answered short) until the limiter's timer fires.
+class RngRateLimitTest : public RngDeviceTest {
+ protected:
+  void SetUp() override {}
+  void StartLimited(const rate_limiter::RateLimiterConfig& config) {
+    limiter_ = rate_limiter::FakeRateLimiter(config, &clock_);
+    Start(std::make_shared<RngDevice>(std::make_unique<GetrandomSource>(), limiter_));
+  }
+  void Queue(int n, uint32_t bytes) {
+    for (int i = 0; i < n; ++i) driver_->queue(0).AddChain(std::vector<Buffer>{driver_->Writable(bytes)});
+    driver_->Kick(0);
+    device_->Process();
+  }
+  // Pops every used element; each must carry the whole buffer.
+  int PopAllUsed(uint32_t bytes) {
+    int n = 0;
+    while (auto used = driver_->queue(0).PopUsed()) {
+      EXPECT_EQ(used->len, bytes);
+      ++n;
+    }
+    return n;
+  }
+
+  rate_limiter::FakeClock clock_;
+  std::shared_ptr<rate_limiter::RateLimiter> limiter_;
+};
+
+TEST_F(RngRateLimitTest, BytesOverTheLimitWaitOnTheRingUntilTheTimerFires) {
+  // 8 KiB per 100 ms: two 4 KiB requests at once, then one per 50 ms.
+  StartLimited({.bandwidth = {.size = 8192, .refill_time_ms = 100}});
+  Queue(4, 4096);
+  EXPECT_EQ(PopAllUsed(4096), 2);
+  ASSERT_TRUE(clock_.deadline_ns);
+  EXPECT_EQ(*clock_.deadline_ns - clock_.now_ns, 50'000'000u);
+  driver_->Kick(0);  // a kick while throttled changes nothing
+  device_->Process();
+  EXPECT_EQ(PopAllUsed(4096), 0);
+  clock_.AdvanceMs(50);
+  ASSERT_TRUE(clock_.fired());
+  device_->RateLimiterTimerFired();
+  EXPECT_EQ(PopAllUsed(4096), 1);
+  clock_.AdvanceMs(50);
+  device_->RateLimiterTimerFired();
+  EXPECT_EQ(PopAllUsed(4096), 1);
+  EXPECT_EQ(device_->bytes_served(), 4u * 4096);
+  EXPECT_EQ(limiter_->throttled_events(), 2u);
+  EXPECT_FALSE(NeedsReset());
+}
+
+TEST_F(RngRateLimitTest, OpsBucketCountsRequests) {
+  StartLimited({.ops = {.size = 2, .refill_time_ms = 1000}});
+  Queue(3, 16);
+  EXPECT_EQ(PopAllUsed(16), 2);
+  clock_.AdvanceMs(500);
+  device_->RateLimiterTimerFired();
+  EXPECT_EQ(PopAllUsed(16), 1);
+}
+
+TEST_F(RngRateLimitTest, AHugeRequestCostsOnlyWhatItGets) {
+  // A buffer twice kMaxBytesPerRequest gets kMaxBytesPerRequest bytes and is charged that much, so a bucket
+  // of exactly that size lets it through.
+  StartLimited({.bandwidth = {.size = kMaxBytesPerRequest, .refill_time_ms = 1000}});
+  Queue(1, 2 * kMaxBytesPerRequest);
+  auto used = driver_->queue(0).PopUsed();
+  ASSERT_TRUE(used);
+  EXPECT_EQ(used->len, kMaxBytesPerRequest);
+}
+
+TEST_F(RngRateLimitTest, UpdateAtRunTimeTakesEffectAtOnce) {
+  StartLimited({.bandwidth = {.size = 4096, .refill_time_ms = 10'000}});
+  Queue(5, 4096);
+  EXPECT_EQ(PopAllUsed(4096), 1);
+  limiter_->Update({.bandwidth = rate_limiter::TokenBucketConfig{}});  // lift the limit
+  clock_.Advance(1);
+  ASSERT_TRUE(clock_.fired());
+  device_->RateLimiterTimerFired();
+  EXPECT_EQ(PopAllUsed(4096), 4);
+}
+
+TEST_F(RngRateLimitTest, TimerAfterResetIsAcknowledgedAndServesNothing) {
+  StartLimited({.bandwidth = {.size = 4096, .refill_time_ms = 100}});
+  Queue(2, 4096);
+  EXPECT_EQ(PopAllUsed(4096), 1);
+  driver_->Reset();
+  clock_.AdvanceMs(100);
+  device_->RateLimiterTimerFired();
+  EXPECT_FALSE(clock_.deadline_ns);
+  EXPECT_FALSE(limiter_->throttled());
 }
 
 }  // namespace

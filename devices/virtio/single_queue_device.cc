@@ -3,7 +3,9 @@
 namespace hull::devices::virtio {
 
 base::Status SingleQueueDevice::OnQueueKick(size_t index) {
-  return DrainQueue(index, [this](const DescriptorChain& chain) { return Serve(chain); });
+  return DrainQueue(
+      index, [this](const DescriptorChain& chain) { return Serve(chain); },
+      [this](const DescriptorChain& chain) { return Admit(chain); });
 }
 
 uint64_t SingleQueueDevice::chains_used() const {

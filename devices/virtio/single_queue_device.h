@@ -28,6 +28,9 @@ class SingleQueueDevice : public MultiQueueDevice {
   // Handles one chain; the result is the used length. An error is the driver's fault
   // and puts the device into DEVICE_NEEDS_RESET. Called with mutex_ held.
   virtual base::Result<uint32_t> Serve(const DescriptorChain& chain) = 0;
+  // Offered each chain before Serve: false leaves it (and those after it) on the ring
+  // until the next Process (a rate limiter is throttled). Called with mutex_ held.
+  virtual bool Admit(const DescriptorChain&) { return true; }
 
  private:
   base::Status OnQueueKick(size_t index) final;
