@@ -17,6 +17,7 @@
 #include "vmm/cpu/msrs.h"
 #include "vmm/kvm/kvm_irq_line.h"
 #include "vmm/kvm/kvm_vcpu.h"
+#include "vmm/seccomp/thread_filters.h"
 
 namespace hull::vmm {
 namespace {
@@ -204,9 +205,13 @@ VmEnd Machine::Run(const std::function<void()>& on_started) {
     return {VmEndKind::kVmmError, 0, s.message()};
   }
   if (base::Status s = virtio_->Start(); !s.ok()) return {VmEndKind::kVmmError, 0, s.message()};
+  // Every thread exists (parked vCPUs) before this one confines itself: a filter is
+  // inherited, and the main thread's allows no new threads. Then the guest runs.
   for (auto& vcpu : vcpus_) {
-    if (base::Status s = vcpu->Start(); !s.ok()) EndVm({VmEndKind::kVmmError, 0, s.message()});
+    if (base::Status s = vcpu->Start(/*parked=*/true); !s.ok()) EndVm({VmEndKind::kVmmError, 0, s.message()});
   }
+  seccomp::EnterThread(seccomp::ThreadKind::kMain);
+  for (auto& vcpu : vcpus_) vcpu->Resume();
   if (on_started) on_started();
 
   TerminalMode terminal;

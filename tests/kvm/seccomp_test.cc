@@ -88,9 +88,14 @@ TEST(VmmSeccomp, ForbiddenSyscallOnTheApiThreadKillsTheVmm) {
   ExpectSecurityStop("api");
 }
 
+TEST(VmmSeccomp, ForbiddenSyscallOnTheMainThreadKillsTheVmm) {
+  SKIP_WITHOUT_KVM();
+  ExpectSecurityStop("main");
+}
+
 TEST(VmmSeccomp, NoSeccompLetsTheSameRunsGoOnAndSaysSoLoudly) {
   SKIP_WITHOUT_KVM();
-  for (const char* kind : {"vcpu", "device", "blk", "api"}) {
+  for (const char* kind : {"vcpu", "device", "blk", "api", "main"}) {
     EveryThreadVm vm;
     ForbiddenSyscallIn hook(kind);
     ProcessResult r = RunHullVmm(vm.Args(), false);
@@ -103,10 +108,10 @@ TEST(VmmSeccomp, NoSeccompLetsTheSameRunsGoOnAndSaysSoLoudly) {
 
 TEST(VmmSeccomp, UnknownHookKindIsAnError) {
   EveryThreadVm vm;
-  ForbiddenSyscallIn hook("main");
+  ForbiddenSyscallIn hook("nope");
   ProcessResult r = RunHullVmm(vm.Args(), true);
   EXPECT_EQ(r.exit_status, 250) << r.err;
-  EXPECT_NE(r.err.find("HULL_VMM_TEST_FORBIDDEN_SYSCALL=main"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("HULL_VMM_TEST_FORBIDDEN_SYSCALL=nope"), std::string::npos) << r.err;
 }
 
 }  // namespace

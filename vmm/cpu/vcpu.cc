@@ -61,7 +61,11 @@ base::Status VcpuThread::InstallKickHandler() {
   return base::Status::Ok();
 }
 
-base::Status VcpuThread::Start() {
+base::Status VcpuThread::Start(bool parked) {
+  if (parked) {
+    std::lock_guard<std::mutex> lock(mu_);
+    request_ = Request::kPause;
+  }
   std::mutex started_mu;
   std::condition_variable started_cv;
   bool started = false;

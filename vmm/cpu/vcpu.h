@@ -39,7 +39,8 @@ class VcpuThread {
   // Installs the (empty) kick-signal handler; call once per process before Start.
   static base::Status InstallKickHandler();
 
-  base::Status Start();
+  // parked: the thread installs its filter and waits, outside the guest, for Resume.
+  base::Status Start(bool parked = false);
   // Blocks until the vCPU is parked outside the guest.
   void Pause();
   void Resume();

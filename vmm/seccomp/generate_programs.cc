@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   }
   out << "}  // namespace\n\nstd::span<const sock_filter> PrebuiltProgram(ThreadKind kind) {\n"
          "  switch (kind) {\n";
-  const char* enums[] = {"kVcpu", "kDevice", "kBlockWorker", "kApi"};
+  const char* enums[] = {"kVcpu", "kDevice", "kBlockWorker", "kApi", "kMain"};
   for (ThreadKind kind : kAllThreadKinds) {
     out << "    case ThreadKind::" << enums[static_cast<int>(kind)] << ": return k_"
         << ThreadKindName(kind) << ";\n";

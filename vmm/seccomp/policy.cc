@@ -81,6 +81,7 @@ const char* ThreadKindName(ThreadKind kind) {
     case ThreadKind::kDevice: return "device";
     case ThreadKind::kBlockWorker: return "blk";
     case ThreadKind::kApi: return "api";
+    case ThreadKind::kMain: return "main";
   }
   return "?";
 }
@@ -124,6 +125,19 @@ Policy PolicyFor(ThreadKind kind) {
       p.allow.push_back(Ioctl(FIONBIO));      // Boost.Asio's non-blocking mode
       p.allow.push_back(Ioctl(kKvmIrqLine));  // SendCtrlAltDel: the i8042's IRQ 1
       AddSocketIo(p);
+      break;
+    case ThreadKind::kMain:
+      // Machine::Run: its terminal mode for the serial console on stdin (tcgetattr and
+      // tcsetattr), then the end: device resets (as on the vCPU list) and interrupt lines.
+      p.allow.push_back(Ioctl(TCGETS));
+      p.allow.push_back(Ioctl(TCSETS));
+      p.allow.push_back(Ioctl(TUNSETOFFLOAD));
+      p.allow.push_back(Ioctl(kKvmIrqLine));
+      Add(p, {"timerfd_settime"});
+      // The vsock and API sockets are removed when the VM goes, after an lstat that
+      // checks they are still the ones bound (a path lookup, but no open: nothing can be
+      // read or written through it). Jailed, only the VM's own directory is writable.
+      Add(p, {"newfstatat", "unlink"});
       break;
   }
   return p;

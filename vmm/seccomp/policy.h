@@ -24,11 +24,14 @@ enum class ThreadKind {
   kDevice,       // the virtio event loop: net (tap), vsock (Unix sockets), rng
   kBlockWorker,  // one per virtio-blk drive: preadv/pwritev/fdatasync/fallocate
   kApi,          // the per-VM API (Boost.Asio on a Unix socket)
+  kMain,         // main(), once the VM is built: waits for the end, stops the other
+                 // threads and tears the VM down (closes, unmaps, removes its sockets)
 };
 inline constexpr ThreadKind kAllThreadKinds[] = {ThreadKind::kVcpu, ThreadKind::kDevice,
-                                                 ThreadKind::kBlockWorker, ThreadKind::kApi};
+                                                 ThreadKind::kBlockWorker, ThreadKind::kApi,
+                                                 ThreadKind::kMain};
 
-// "vcpu", "device", "blk", "api".
+// "vcpu", "device", "blk", "api", "main".
 const char* ThreadKindName(ThreadKind kind);
 std::optional<ThreadKind> ParseThreadKind(std::string_view name);
 

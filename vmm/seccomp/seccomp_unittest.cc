@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -58,7 +59,7 @@ TEST(SeccompPolicy, EveryKindCompilesAndHasAName) {
     EXPECT_FALSE(Program(kind).empty()) << ThreadKindName(kind);
     EXPECT_EQ(ParseThreadKind(ThreadKindName(kind)), kind);
   }
-  EXPECT_FALSE(ParseThreadKind("main").has_value());
+  EXPECT_FALSE(ParseThreadKind("nope").has_value());
 }
 
 TEST(SeccompPolicy, PrebuiltProgramsAreTheCompiledPolicies) {
@@ -190,6 +191,29 @@ TEST(SeccompFilter, VcpuMayNotStartAProcess) {
     return syscall(SYS_clone3, nullptr, 0) < 0 && errno == ENOSYS ? 0 : 1;
   });
   EXPECT_TRUE(ExitedWith(status, 0)) << status;
+}
+
+// The main thread, once the VM runs, removes its sockets at the end (lstat + unlink) but
+// opens nothing, starts no thread and makes no socket.
+TEST(SeccompFilter, MainMayRemoveItsSocketsButNotOpenOrStartThreads) {
+  std::string path = ::testing::TempDir() + "/seccomp-main-unlink";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  int status = RunConfined(ThreadKind::kMain, [&] {
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) return 1;
+    return unlink(path.c_str()) == 0 ? 0 : 2;
+  });
+  EXPECT_TRUE(ExitedWith(status, 0)) << status;
+  EXPECT_NE(access(path.c_str(), F_OK), 0);
+  EXPECT_TRUE(KilledBySigsys(RunConfined(ThreadKind::kMain, [] {
+    std::thread([] {}).join();
+    return 0;
+  })));
+  EXPECT_TRUE(KilledBySigsys(RunConfined(ThreadKind::kMain, [] {
+    return socket(AF_UNIX, SOCK_STREAM, 0) >= 0 ? 1 : 2;
+  })));
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ base::Status Prepare(bool enabled) {
     g_state.forbidden_call_in = ParseThreadKind(kind);
     if (!g_state.forbidden_call_in) {
       return base::Status::Error(std::string("HULL_VMM_TEST_FORBIDDEN_SYSCALL=") + kind +
-                                 ": give vcpu, device, blk or api");
+                                 ": give vcpu, device, blk, api or main");
     }
   }
   g_state.enabled = enabled;
