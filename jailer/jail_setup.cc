@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -166,7 +167,7 @@ std::vector<std::string> CleanEnvironment(const char* const* environ) {
   return out;
 }
 
-Status EnterJailAndExec(const JailerArgs& args, const JailPaths& paths) {
+Status EnterJailAndExec(const JailerArgs& args, const JailPaths& paths, int supervisor_pipe) {
   RETURN_IF_ERROR(ResetSignals());
   if (::unshare(CLONE_NEWNS) != 0) return Status::Errno("new mount namespace");
   // Nothing mounted here propagates back to the host, and nothing of the host's later
@@ -182,6 +183,12 @@ Status EnterJailAndExec(const JailerArgs& args, const JailPaths& paths) {
   RETURN_IF_ERROR(SetLimit(RLIMIT_NOFILE, args.rlimit_nofile, "no-file"));
   if (args.rlimit_fsize) RETURN_IF_ERROR(SetLimit(RLIMIT_FSIZE, *args.rlimit_fsize, "fsize"));
   RETURN_IF_ERROR(DropPrivileges(args));
+  // The VMM dies with its jailer (and so with whoever started the jailer with a death
+  // signal, as hull does): set after the uid change, which clears it.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return Status::Errno("PR_SET_PDEATHSIG");
+  pollfd supervisor{supervisor_pipe, POLLOUT, 0};
+  if (::poll(&supervisor, 1, 0) == 1 && (supervisor.revents & POLLERR))
+    return Status::Error("the jailer ended before the VMM started");
 
   std::vector<std::string> argv_text = {paths.exec_name};
   argv_text.insert(argv_text.end(), args.vmm_args.begin(), args.vmm_args.end());

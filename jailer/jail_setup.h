@@ -20,7 +20,9 @@ namespace hull::jailer {
 // caller reports the error and exits. Because the tmpfs and every mount live only in
 // this process's mount namespace, they vanish with it: on the host, paths.root stays
 // an empty directory.
-base::Status EnterJailAndExec(const JailerArgs& args, const JailPaths& paths);
+// `supervisor_pipe` is the write end of a pipe whose read end only the supervisor holds:
+// once the VMM's death signal is set, a supervisor already gone (POLLERR) ends the start.
+base::Status EnterJailAndExec(const JailerArgs& args, const JailPaths& paths, int supervisor_pipe);
 
 // The environment the VMM gets from `environ`: HULL_LOG and HULL_VMM_* only.
 std::vector<std::string> CleanEnvironment(const char* const* environ);

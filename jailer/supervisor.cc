@@ -125,7 +125,7 @@ int WaitStatus(pid_t pid) {
   error.read.reset();
   char byte;
   if (::read(go.read.get(), &byte, 1) != 1) ::_exit(kExitStatusJailerError);
-  Status s = EnterJailAndExec(args, paths);
+  Status s = EnterJailAndExec(args, paths, error.write.get());
   (void)base::WriteFully(error.write.get(), s.message().data(), s.message().size());
   ::_exit(kExitStatusJailerError);
 }
