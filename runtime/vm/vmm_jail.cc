@@ -1,0 +1,223 @@
+#include "runtime/vm/vmm_jail.h"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "base/logging.h"
+#include "base/unique_fd.h"
+#include "rootfs-builder/subprocess.h"
+
+namespace hull::runtime::vm {
+namespace {
+
+std::string Basename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+base::Result<uint32_t> IdFromEnv(const char* name, uint32_t fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
+  uint32_t value = 0;
+  auto [end, err] = std::from_chars(text, text + std::strlen(text), value);
+  if (err != std::errc() || *end != '\0' || value == 0 || value == 0xffffffffu)
+    return base::Status::Error(std::string(name) + "=" + text +
+                               ": give a decimal id other than 0 for the VMM's jail");
+  return value;
+}
+
+// Whether the jail's user may read (and write) `st` by its mode bits alone.
+bool ModeAllows(const struct stat& st, const JailSettings& s, bool writable) {
+  mode_t want = writable ? 06 : 04;
+  if (st.st_uid == s.uid) return ((st.st_mode >> 6) & want) == want;
+  if (st.st_gid == s.gid) return ((st.st_mode >> 3) & want) == want;
+  return (st.st_mode & want) == want;
+}
+
+}  // namespace
+
+base::Result<JailSettings> JailSettingsFromEnv(JailSettings settings) {
+  if (const char* off = std::getenv("HULL_NO_JAIL"); off && std::string(off) == "1")
+    settings.enabled = false;
+  ASSIGN_OR_RETURN(settings.uid, IdFromEnv("HULL_JAIL_UID", settings.uid));
+  ASSIGN_OR_RETURN(settings.gid, IdFromEnv("HULL_JAIL_GID", settings.gid));
+  if (const char* root = std::getenv("HULL_CGROUP_ROOT"); root && *root) settings.cgroup_root = root;
+  return settings;
+}
+
+JailLayout JailLayoutFor(const std::string& work_dir, const std::string& hull_vmm) {
+  JailLayout l;
+  l.id = Basename(work_dir);
+  l.chroot_base = work_dir + "/jail";
+  std::string exec_name = Basename(hull_vmm);
+  l.dir = l.chroot_base + "/" + exec_name + "/" + l.id;
+  l.pid_file = l.dir + "/" + exec_name + ".pid";
+  return l;
+}
+
+uint64_t VmmMemoryLimitBytes(uint32_t guest_mib) {
+  uint64_t mib = uint64_t{guest_mib} + kVmmOverheadMib + guest_mib / 8;
+  return mib << 20;
+}
+
+std::string VmmCpuMax(double cpus) {
+  constexpr int64_t kPeriodUs = 100000;
+  int64_t quota = std::max<int64_t>(1000, std::llround(cpus * kPeriodUs));
+  return std::to_string(quota) + " " + std::to_string(kPeriodUs);
+}
+
+std::vector<std::string> JailerArgv(const JailSettings& s, const JailLayout& layout,
+                                    uint32_t guest_mib, const std::vector<JailBind>& binds,
+                                    const std::vector<std::string>& vmm_argv) {
+  std::vector<std::string> argv = {
+      s.jailer,      "--id",  layout.id,  "--exec-file", vmm_argv.empty() ? "" : vmm_argv[0],
+      "--uid",       std::to_string(s.uid), "--gid",      std::to_string(s.gid),
+      "--chroot-base", layout.chroot_base,
+  };
+  if (s.limit_memory || s.cpus > 0) {
+    argv.insert(argv.end(), {"--cgroup-root", s.cgroup_root});
+    if (s.limit_memory)
+      argv.insert(argv.end(), {"--cgroup", "memory.max=" + std::to_string(VmmMemoryLimitBytes(guest_mib))});
+    if (s.cpus > 0) argv.insert(argv.end(), {"--cgroup", "cpu.max=" + VmmCpuMax(s.cpus)});
+  }
+  for (const JailBind& b : binds) argv.insert(argv.end(), {"--bind", b.path + (b.read_only ? ":ro" : "")});
+  argv.push_back("--");
+  if (!vmm_argv.empty()) argv.insert(argv.end(), vmm_argv.begin() + 1, vmm_argv.end());
+  return argv;
+}
+
+base::Status GiveToJailUser(const std::string& path, const JailSettings& s) {
+  if (lchown(path.c_str(), s.uid, s.gid) != 0)
+    return base::Status::Errno("giving " + path + " to the VMM's user " + std::to_string(s.uid));
+  return base::Status::Ok();
+}
+
+LentFile::LentFile(LentFile&& other) noexcept
+    : path_(std::exchange(other.path_, std::string())), uid_(other.uid_), gid_(other.gid_) {}
+
+LentFile::~LentFile() {
+  if (path_.empty()) return;
+  if (chown(path_.c_str(), uid_, gid_) != 0)
+    LOG_WARNING << "vm: could not give " << path_ << " back to " << uid_ << ":" << gid_ << ": "
+                << std::strerror(errno);
+}
+
+base::Result<LentFile> LentFile::Lend(const std::string& path, bool writable, bool may_chown,
+                                      const JailSettings& s) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return base::Status::Errno(path);
+  LentFile lent;
+  if (ModeAllows(st, s, writable)) return lent;
+  if (!may_chown)
+    return base::Status::Error(path + " is not " + (writable ? "writable" : "readable") +
+                               " by the VMM's jail user " + std::to_string(s.uid) +
+                               " (make it so, or run with --no-jail)");
+  if (chown(path.c_str(), s.uid, s.gid) != 0)
+    return base::Status::Errno("lending " + path + " to the VMM's user " + std::to_string(s.uid));
+  lent.path_ = path;
+  lent.uid_ = st.st_uid;
+  lent.gid_ = st.st_gid;
+  mode_t want = writable ? 06 : 04;
+  if (((st.st_mode >> 6) & want) != want)
+    return base::Status::Error(path + ": its mode " + std::to_string(st.st_mode & 0777) +
+                               " lets not even its owner " + (writable ? "write" : "read") + " it");
+  return lent;
+}
+
+base::Status GiveTapToJailUser(const std::string& name, const JailSettings& s) {
+  ASSIGN_OR_RETURN(base::UniqueFd tun, base::OpenFile("/dev/net/tun", O_RDWR | O_CLOEXEC));
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  if (ioctl(tun.get(), TUNSETIFF, &ifr) != 0) return base::Status::Errno("attaching to tap " + name);
+  if (ioctl(tun.get(), TUNSETOWNER, static_cast<unsigned long>(s.uid)) != 0 ||
+      ioctl(tun.get(), TUNSETGROUP, static_cast<unsigned long>(s.gid)) != 0)
+    return base::Status::Errno("giving tap " + name + " to the VMM's user " + std::to_string(s.uid));
+  return base::Status::Ok();
+}
+
+std::string JailerError(const std::string& vmm_log) {
+  auto text = base::ReadFileToString(vmm_log, 1 << 16);
+  if (!text.ok()) return "";
+  size_t at = text->find("hull-jailer: error: ");
+  if (at == std::string::npos) return "";
+  size_t end = text->find('\n', at);
+  return text->substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+base::Result<PreparedJail> PrepareJail(const JailSettings& settings, const std::string& work_dir,
+                                       const std::string& files_dir, const VmFiles& files,
+                                       const std::string& listen_path, const VmShape& shape,
+                                       const std::vector<std::string>& vmm_argv) {
+  PreparedJail jail;
+  jail.settings = settings;
+  if (jail.settings.jailer.empty()) jail.settings.jailer = HULL_JAILER_DEFAULT_PATH;
+  if (access(jail.settings.jailer.c_str(), X_OK) != 0)
+    return base::Status::Errno("the VMM's jailer " + jail.settings.jailer +
+                               " (build hull-jailer, or run with --no-jail)");
+  const JailSettings& s = jail.settings;
+  jail.layout = JailLayoutFor(work_dir, vmm_argv.at(0));
+  auto inside = [&](const std::string& path) { return path.rfind(files_dir + "/", 0) == 0; };
+  // The VM's own files: the jail's user's, in a directory bound read-write (the VMM
+  // makes its vsock socket and the console log there).
+  RETURN_IF_ERROR(GiveToJailUser(files_dir, s));
+  for (const std::string& own : {files.initramfs, files.config_file, listen_path})
+    RETURN_IF_ERROR(GiveToJailUser(own, s));
+  std::vector<JailBind> binds = {{files_dir, false}, {files.kernel, true}, {files.image_disk, true}};
+  auto lend = [&](const std::string& path, bool writable, bool may_chown) -> base::Status {
+    ASSIGN_OR_RETURN(LentFile lent, LentFile::Lend(path, writable, may_chown, s));
+    jail.lent.push_back(std::move(lent));
+    return base::Status::Ok();
+  };
+  RETURN_IF_ERROR(lend(files.kernel, false, false));
+  RETURN_IF_ERROR(lend(files.image_disk, false, false));
+  if (inside(files.writable_disk)) {
+    RETURN_IF_ERROR(GiveToJailUser(files.writable_disk, s));
+  } else {
+    RETURN_IF_ERROR(lend(files.writable_disk, true, true));
+    binds.push_back({files.writable_disk, false});
+  }
+  for (const VmVolumeDisk& d : shape.volume_disks) {
+    RETURN_IF_ERROR(lend(d.path, !d.read_only, true));
+    binds.push_back({d.path, d.read_only});
+  }
+  if (shape.nic) RETURN_IF_ERROR(GiveTapToJailUser(shape.nic->tap, s));
+  for (JailBind& b : binds) b.path = std::filesystem::path(b.path).lexically_normal().string();
+  std::vector<std::string> vmm = vmm_argv;
+  vmm[0] = std::filesystem::absolute(vmm[0]).lexically_normal().string();
+  jail.argv = JailerArgv(s, jail.layout, shape.memory_mib, binds, vmm);
+  return jail;
+}
+
+JailCleanup::~JailCleanup() {
+  if (jailer_.empty()) return;
+  std::error_code ec;
+  if (!std::filesystem::exists(layout_.dir, ec)) return;  // the jailer cleaned up itself
+  std::string exec_name = Basename(std::filesystem::path(layout_.dir).parent_path().string());
+  base::Status s = rootfs::RunProgram({jailer_, "--cleanup", "--id", layout_.id, "--exec-file",
+                                       "/" + exec_name, "--chroot-base", layout_.chroot_base,
+                                       "--cgroup-root", cgroup_root_});
+  if (!s.ok()) LOG_WARNING << "vm: cleaning up the VMM's jail: " << s.message();
+}
+
+void CleanUpStaleJail(const std::string& work_dir) {
+  std::error_code ec;
+  for (const auto& exec : std::filesystem::directory_iterator(work_dir + "/jail", ec)) {
+    std::error_code ec2;
+    for (const auto& id : std::filesystem::directory_iterator(exec.path(), ec2)) {
+      JailLayout layout{id.path().filename().string(), work_dir + "/jail", id.path().string(), ""};
+      std::string cgroup_root = "/sys/fs/cgroup";
+      if (const char* root = std::getenv("HULL_CGROUP_ROOT"); root && *root) cgroup_root = root;
+      JailCleanup cleanup(HULL_JAILER_DEFAULT_PATH, layout, cgroup_root);
+    }
+  }
+}
+
+}  // namespace hull::runtime::vm
