@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
       ("log-level", po::value(&log_level)->default_value("info"), "debug, info, warning or error")
       ("bridge", po::value(&bridge)->default_value("hull0"), "bridge of the default network; none: containers get loopback only")
       ("subnet", po::value(&subnet)->default_value("172.30.0.0/16"), "IPv4 subnet of the bridge (its first address is the bridge's)")
+      ("no-jail", po::bool_switch(), "start every micro-VM's hull-vmm without hull-jailer (debugging only)")
       ("help,h", "show this help");
   po::variables_map vm;
   try {
@@ -77,6 +78,12 @@ int main(int argc, char** argv) {
   base::SetLogLevel(level);
   base::InitLoggingFromEnv();
   if (runtime_name != "ns" && runtime_name != "vm") return Fail("--default-runtime must be ns or vm");
+  // The VM runtime (runtime/vm/vmm_jail.h) reads it in every container's monitor, which
+  // inherits our environment; each VM start then warns in the container's log.
+  if (vm["no-jail"].as<bool>()) {
+    ::setenv("HULL_NO_JAIL", "1", 1);
+    LOG_WARNING << "--no-jail: every micro-VM's hull-vmm runs without hull-jailer";
+  }
 
   api::ServerOptions server_options;
   const std::string unix_prefix = "unix://";

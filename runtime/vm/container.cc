@@ -6,11 +6,13 @@
 
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <optional>
 
 #include "base/logging.h"
 #include "base/terminal.h"
 #include "base/unique_fd.h"
+#include "runtime/vm/exec_hub.h"
 #include "runtime/vm/vm_runner.h"
 
 namespace hull::runtime::vm {
@@ -66,6 +68,10 @@ int RunVmContainer(const VmContainer& c) {
   config.spec.stdin_open = c.spec.interactive;
   config.image_disk = c.image_disk;
   config.vmm = *kind;
+  // The VMM's jail (vmm_jail.h): cgroup limits only where the container has them.
+  config.jail.enabled = !c.no_jail;
+  config.jail.limit_memory = c.spec.memory_bytes > 0;
+  config.jail.cpus = c.spec.cpus;
   config.shape.memory_mib = c.spec.memory_bytes > 0
                                 ? static_cast<uint32_t>(c.spec.memory_bytes >> 20)
                                 : kDefaultMemoryMib;
@@ -77,6 +83,14 @@ int RunVmContainer(const VmContainer& c) {
   if (const char* t = getenv("HULL_VM_BOOT_TIMEOUT")) config.boot_timeout_s = atof(t);
   if (const char* a = getenv("HULL_VM_KERNEL_ARGS")) config.shape.extra_kernel_args = a;
   if (const char* q = getenv("HULL_QEMU")) config.qemu = q;
+  // Exec sessions (hulld's exec into a VM): a socket at a path the engine knows.
+  std::unique_ptr<ExecHub> exec_hub;
+  if (!c.exec_socket.empty()) {
+    auto hub = ExecHub::Listen(c.exec_socket);
+    if (!hub.ok()) return Fail("exec socket: " + hub.status().message());
+    exec_hub = std::move(*hub);
+    config.exec_hub = exec_hub.get();
+  }
   ForwardedSignals signals;
   config.signal_fd = signals.fd();
   config.terminal_fd = 0;

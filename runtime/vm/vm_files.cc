@@ -1,6 +1,7 @@
 #include "runtime/vm/vm_files.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -18,6 +19,7 @@
 #include "base/logging.h"
 #include "guest/spec.h"
 #include "rootfs-builder/subprocess.h"
+#include "runtime/vm/vmm_jail.h"
 
 namespace hull::runtime::vm {
 
@@ -44,6 +46,7 @@ int SweepStaleWorkDirs(const std::string& root) {
       struct stat st;
       if (lstat(dir.c_str(), &st) != 0 || time(nullptr) - st.st_mtime < kLocklessGraceS) continue;
     }
+    CleanUpStaleJail(dir);  // its VMM, its cgroup (the jail's mounts died with it)
     std::filesystem::remove_all(dir, ec);
     if (!ec) ++swept;
   }
@@ -121,8 +124,25 @@ int VmmProcess::Wait() {
 
 VmmProcess::~VmmProcess() {
   if (pid_ > 0) {
+    if (!jailed_pid_file_.empty()) KillJailedVmm();
     kill(pid_, SIGKILL);
     Wait();
+  }
+}
+
+void VmmProcess::KillJailedVmm() {
+  auto text = base::ReadFileToString(jailed_pid_file_, 64);
+  if (!text.ok()) return;  // not started yet: killing the jailer is enough
+  pid_t vmm = static_cast<pid_t>(std::atoi(text->c_str()));
+  // Only the PID 1 of the jail's namespace (NSpid ends in 1) is the VMM, not a process
+  // that reused the number.
+  auto status = base::ReadFileToString("/proc/" + std::to_string(vmm) + "/status", 1 << 16);
+  if (vmm <= 1 || !status.ok() ||
+      status->find("\nNSpid:\t" + std::to_string(vmm) + "\t1\n") == std::string::npos)
+    return;
+  kill(vmm, SIGKILL);
+  pollfd p{pidfd_.get(), POLLIN, 0};
+  while (poll(&p, 1, 5000) < 0 && errno == EINTR) {
   }
 }
 

@@ -46,18 +46,24 @@ class VmmProcess {
   static base::Result<VmmProcess> Start(const std::vector<std::string>& argv,
                                         const std::string& log);
   VmmProcess(VmmProcess&& other) noexcept
-      : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)) {}
+      : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)),
+        jailed_pid_file_(std::move(other.jailed_pid_file_)) {}
   VmmProcess(const VmmProcess&) = delete;
   ~VmmProcess();  // SIGKILL and reap, if still running
 
   int pidfd() const { return pidfd_.get(); }
+  // argv started hull-jailer, which writes the jailed VMM's host pid to `path`: a kill
+  // then kills that VMM first and gives the jailer a moment to clean up after it.
+  void set_jailed_pid_file(std::string path) { jailed_pid_file_ = std::move(path); }
   // Reaps it (it has exited); returns the wait status.
   int Wait();
 
  private:
   VmmProcess(pid_t pid, base::UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  void KillJailedVmm();
   pid_t pid_ = -1;
   base::UniqueFd pidfd_;
+  std::string jailed_pid_file_;
 };
 
 // A sparse file of `size_mib` with an ext4 (labelled guest::kWritableLabel, no journal,

@@ -16,12 +16,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "base/logging.h"
 #include "base/terminal.h"
 #include "base/unique_fd.h"
 #include "guest/protocol.h"
 #include "rootfs-builder/subprocess.h"
+#include "runtime/vm/exec_hub.h"
 #include "runtime/vm/guest_artifacts.h"
 #include "runtime/vm/initramfs.h"
 #include "runtime/vm/vm_devices.h"
@@ -88,6 +90,10 @@ struct Session {
 
   base::Status HandleFrame(const guest::Frame& f) {
     using guest::FrameType;
+    if (guest::IsExecFrame(f.type)) {
+      if (!config.exec_hub) return base::Status::Error("protocol: an exec frame, but no exec was asked for");
+      return config.exec_hub->FromGuest(f);
+    }
     switch (f.type) {
       case FrameType::kReady: {
         ASSIGN_OR_RETURN(auto r, guest::DecodeReady(f));
@@ -95,6 +101,7 @@ struct Session {
         outcome.boot_ms = MsSince(started);
         outcome.guest_init_ms = static_cast<double>(r.init_start_ns) / 1e6;
         SendWindowSize();
+        if (config.exec_hub) config.exec_hub->GuestReady(r.version);
         return base::Status::Ok();
       }
       case FrameType::kStdout:
@@ -111,6 +118,7 @@ struct Session {
         outcome.oom = e.oom;
         outcome.exit_code = e.signaled ? 128 + e.code : e.code;
         outcome.error = pending_error;
+        if (config.exec_hub) config.exec_hub->MainExited();
         // The guest resets once it knows the report arrived (guest/PROTOCOL.md).
         (void)SendToGuest(guest::EncodeFrame(guest::FrameType::kExitAck));
         return base::Status::Ok();
@@ -183,16 +191,18 @@ struct Session {
     if (exited) deadline = std::min(deadline, exit_seen_ + kExitGrace);
     bool want_stdin = config.spec.stdin_open && ready && !stdin_done && !exited && channel &&
                       outbox.size() < kMaxOutbox;
-    pollfd fds[5] = {
+    pollfd fds[6] = {
         {vmm.pidfd(), POLLIN, 0},
         {listener ? listener.get() : -1, POLLIN, 0},
         {channel ? channel.get() : -1, static_cast<short>(POLLIN | (outbox.empty() ? 0 : POLLOUT)), 0},
         {want_stdin ? config.stdin_fd : -1, POLLIN, 0},
         {config.signal_fd, POLLIN, 0},
+        {config.exec_hub ? config.exec_hub->poll_fd() : -1, POLLIN, 0},
     };
     int timeout = deadline == Clock::time_point::max() ? -1 : MsUntil(deadline);
-    if (poll(fds, 5, timeout) < 0 && errno != EINTR) return base::Status::Errno("poll");
+    if (poll(fds, 6, timeout) < 0 && errno != EINTR) return base::Status::Errno("poll");
     if (fds[4].revents) HandleSignals();
+    if (fds[5].revents) RETURN_IF_ERROR(config.exec_hub->Process());
     if (fds[1].revents) {
       channel.reset(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
       if (channel) listener.reset();
@@ -233,6 +243,20 @@ struct Session {
   Clock::time_point exit_seen_;
   int vmm_status_ = -1;
 };
+
+// --no-jail, like hull-vmm's --no-seccomp: on stderr whatever the log level.
+void WarnUnjailed(const VmConfig& config) {
+  std::string warning =
+      "WARNING: the VMM's jail is OFF (--no-jail): hull-vmm runs as root in hull's own "
+      "namespaces, with every file and device hull can reach; only its seccomp filters "
+      "confine a guest that takes it over";
+  if (config.notice) {
+    config.notice(warning);
+  } else {
+    warning = "hull: " + warning + "\n";
+    (void)base::WriteFully(STDERR_FILENO, warning.data(), warning.size());
+  }
+}
 
 base::Result<std::string> FindProgram(const std::string& name) {
   if (name.find('/') != std::string::npos) {
@@ -280,15 +304,25 @@ base::Result<VmOutcome> RunVm(const VmConfig& config) {
   RETURN_IF_ERROR(AttachVolumes(config.volumes, backend.vmm, &spec, &shape));
   if (config.notice) config.notice("vm: " + backend.Describe() + ": " + backend.reason);
 
+  ASSIGN_OR_RETURN(JailSettings jail, JailSettingsFromEnv(config.jail));
+  const bool jailed = backend.vmm == VmmKind::kHull && jail.enabled;
+  if (backend.vmm == VmmKind::kHull && !jailed) WarnUnjailed(config);
+
   ASSIGN_OR_RETURN(WorkDir dir, WorkDir::Create(config.work_root));
+  // Jailed, what the VMM may touch is one directory of its own, bound into the jail.
+  std::string files_dir = dir.path();
+  if (jailed) {
+    files_dir += "/vm";
+    if (mkdir(files_dir.c_str(), 0700) != 0) return base::Status::Errno("creating " + files_dir);
+  }
   VmFiles files;
   files.kernel = guest.vmlinux;
-  files.initramfs = dir.path() + "/initramfs.cpio";
+  files.initramfs = files_dir + "/initramfs.cpio";
   files.image_disk = config.image_disk;
-  files.writable_disk = config.writable_disk.empty() ? dir.path() + "/rw.ext4" : config.writable_disk;
-  files.console_log = dir.path() + "/console.log";
-  files.config_file = dir.path() + "/vm.json";
-  files.channel_socket = dir.path() + "/hull.sock";
+  files.writable_disk = config.writable_disk.empty() ? files_dir + "/rw.ext4" : config.writable_disk;
+  files.console_log = files_dir + "/console.log";
+  files.config_file = files_dir + "/vm.json";
+  files.channel_socket = files_dir + "/hull.sock";
   std::string listen_path = files.channel_socket;
 
   spec.channel = backend.vmm == VmmKind::kHull ? "vsock" : "virtio-serial";
@@ -310,10 +344,26 @@ base::Result<VmOutcome> RunVm(const VmConfig& config) {
     RETURN_IF_ERROR(WriteFile(files.config_file, HullVmmConfig(files, shape)));
     argv = HullVmmArgv(vmm_program, files);
   }
+  std::optional<PreparedJail> prepared;
+  std::optional<JailCleanup> cleanup;
+  if (jailed) {
+    ASSIGN_OR_RETURN(prepared, PrepareJail(jail, dir.path(), files_dir, files, listen_path, shape, argv));
+    argv = prepared->argv;
+    cleanup.emplace(prepared->settings.jailer, prepared->layout, prepared->settings.cgroup_root);
+  }
   ASSIGN_OR_RETURN(VmmProcess vmm, VmmProcess::Start(argv, dir.path() + "/vmm.log"));
+  if (jailed) vmm.set_jailed_pid_file(prepared->layout.pid_file);
   Session s{config, vmm, std::move(listener)};
   s.files_ = files;
   s.outcome.backend = backend;
+  if (config.exec_hub)
+    config.exec_hub->Attach({[&s](const std::string& frame) { (void)s.SendToGuest(frame); },
+                             [&s] { return s.outbox.size(); }});
+  // Whatever way this returns, the hub's clients hear that the VM is gone.
+  struct EndExecs {
+    ExecHub* hub;
+    ~EndExecs() { if (hub) hub->VmEnded(); }
+  } end_execs{config.exec_hub};
   while (true) {
     auto more = s.Step();
     if (!more.ok()) return more.status();
@@ -322,6 +372,8 @@ base::Result<VmOutcome> RunVm(const VmConfig& config) {
   if (s.exited || s.outcome.killed) return s.outcome;
   if (s.kill_at) return s.outcome;  // stopped by a signal before hull-init reported in
   std::string console = ConsoleTail(files.console_log);
+  if (std::string jail_error = JailerError(dir.path() + "/vmm.log"); !jail_error.empty())
+    return base::Status::Error("the VMM's jail could not be made: " + jail_error);
   if (console.find("Kernel panic") != std::string::npos)
     return base::Status::Error("the guest kernel panicked:\n" + console);
   return base::Status::Error("the VM ended without reporting how the process exited (" +

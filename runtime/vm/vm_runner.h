@@ -2,8 +2,9 @@
 // directory (initramfs with hull-init and the settings, the writable layer), starts the
 // chosen VMM, accepts hull-init's channel, relays stdio and signals, turns the guest's
 // report into an exit status, stops the VM (signal, grace period, kill) and removes
-// everything it created — on every path, errors included. Called by `hull run` (and the
-// e2e tests) on one thread; blocks until the VM is gone.
+// everything it created — on every path, errors included. With the hull backend the
+// VMM runs confined by hull-jailer (vmm_jail.h) unless the jail is turned off. Called
+// by `hull run` (and the e2e tests) on one thread; blocks until the VM is gone.
 #pragma once
 
 #include <functional>
@@ -15,8 +16,11 @@
 #include "runtime/container_spec.h"
 #include "runtime/vm/backend.h"
 #include "runtime/vm/vmm_command.h"
+#include "runtime/vm/vmm_jail.h"
 
 namespace hull::runtime::vm {
+
+class ExecHub;
 
 struct VmConfig {
   guest::GuestSpec spec;
@@ -39,8 +43,13 @@ struct VmConfig {
   std::string work_root;           // "" → $TMPDIR or /tmp
   std::string qemu = "qemu-system-x86_64";
   std::string hull_vmm;            // "" → hull-vmm next to hull's build
+  // The hull backend starts hull-vmm through hull-jailer unless jail.enabled is false
+  // (--no-jail, HULL_NO_JAIL=1); vmm_jail.h.
+  JailSettings jail;
   // Told which backend was picked and why ("vm: qemu (TCG): ...").
   std::function<void(const std::string&)> notice;
+  // Exec sessions into the running VM (exec_hub.h); null: none. Not owned.
+  ExecHub* exec_hub = nullptr;
 };
 
 struct VmOutcome {
