@@ -1,10 +1,12 @@
 // Exec instances (Docker's POST /containers/{id}/exec, /exec/{id}/start|json|resize):
-// one more process in a running namespace container. Create records the request;
+// one more process in a running container. Create records the request;
 // Start builds a runtime::ns::ExecSpec from the container's run plan (its process's
 // env, cwd and user, overridden by the exec's; its capabilities and seccomp profile, or
 // everything with Privileged), spawns `hulld exec-process` (exec_process.h) with the
 // process's stdio on pipes — or a terminal from the container's devpts with Tty — and
-// returns hulld's ends of them; a waiter thread per exec records its exit status. The
+// returns hulld's ends of them; a waiter thread per exec records its exit status. For a
+// micro-VM the helper gets a VM spec instead (exec_vm.h) and talks to the VM's exec
+// socket; the rest is the same. The
 // records live in memory only: Docker does not keep execs across a daemon restart
 // either. Thread-safe: API threads call it concurrently; state_->mu guards the records
 // (shared with the waiter threads, which may outlive a request).

@@ -1,12 +1,23 @@
 #include "engine/exec_process.h"
 
 #include <fcntl.h>
+#include <pty.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "base/unique_fd.h"
+#include "engine/exec_vm.h"
+#include "guest/spec.h"
 #include "runtime/namespace/container.h"
+#include "runtime/namespace/sync_socket.h"
+#include "runtime/vm/exec_client.h"
 
 extern char** environ;
 
@@ -56,6 +67,7 @@ int RunExecProcess() {
     text.append(buf, static_cast<size_t>(n));
   }
   UniqueFd spec_fd(kExecSpecFd);
+  if (IsVmExecSpec(text)) return RunVmExecProcess(text);
   UniqueFd container(kExecContainerFd);
   ::fcntl(container.get(), F_SETFD, FD_CLOEXEC);
   auto spec = ExecSpecFromJson(text);
@@ -99,6 +111,125 @@ Result<pid_t> SpawnHelper(const std::vector<std::string>& args, const std::vecto
   posix_spawn_file_actions_destroy(&files);
   if (err != 0) return Status::Errno(std::string("starting ") + argv[0], err);
   return pid;
+}
+
+// ---- Exec into a micro-VM (exec_vm.h) ----
+namespace {  // exec into a micro-VM (exec_vm.h)
+
+// What the docker CLI reports when an exec cannot start (exit status 126).
+constexpr int kExitCannotStart = 126;
+
+std::vector<std::string> Strings(const json& j, const char* key) {
+  std::vector<std::string> out;
+  if (!j.contains(key) || j[key].is_null()) return out;
+  if (j[key].is_string()) return {j[key].get<std::string>()};
+  for (const auto& v : j[key]) out.push_back(v.get<std::string>());
+  return out;
+}
+
+void SetEnv(std::vector<std::string>& env, const std::string& entry) {
+  std::string key = entry.substr(0, entry.find('='));
+  for (auto& e : env) {
+    if (e.compare(0, key.size() + 1, key + "=") == 0) {
+      e = entry;
+      return;
+    }
+  }
+  env.push_back(entry);
+}
+
+// A host terminal for the exec: raw (the guest's terminal does the line discipline), the
+// helper's controlling terminal so that hulld's resizes reach it as SIGWINCH.
+Status OpenHostTerminal(UniqueFd* master, UniqueFd* slave) {
+  int m = -1, s = -1;
+  if (::openpty(&m, &s, nullptr, nullptr, nullptr) != 0) return Status::Errno("openpty");
+  master->reset(m);
+  slave->reset(s);
+  ::fcntl(m, F_SETFD, FD_CLOEXEC);
+  ::fcntl(s, F_SETFD, FD_CLOEXEC);
+  termios t{};
+  if (::tcgetattr(s, &t) == 0) {
+    ::cfmakeraw(&t);
+    ::tcsetattr(s, TCSANOW, &t);
+  }
+  if (::ioctl(s, TIOCSCTTY, 0) != 0) return Status::Errno("TIOCSCTTY");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<UniqueFd> VmExecSpecFile(const RunPlan& plan, const json& config, bool tty, bool attach_stdin) {
+  guest::ExecSpec s;
+  try {
+    const auto& c = plan.container;
+    s.args = Strings(config, "Cmd");
+    s.env = c.process.env;
+    for (const auto& e : Strings(config, "Env")) {
+      if (e.find('=') == std::string::npos) return Status::Error("invalid environment variable: " + e);
+      SetEnv(s.env, e);
+    }
+    if (tty) SetEnv(s.env, "TERM=xterm");
+    s.cwd = config.value("WorkingDir", "");
+    if (s.cwd.empty()) s.cwd = c.process.cwd.empty() ? "/" : c.process.cwd;
+    if (s.cwd[0] != '/') return Status::Error("the working directory '" + s.cwd + "' is invalid, it needs to be an absolute path");
+    s.user = config.value("User", "");
+    if (s.user.empty()) s.user = c.process.user;
+  } catch (const json::exception& e) {
+    return Status::Error(std::string("invalid exec config: ") + e.what());
+  }
+  s.tty = tty;
+  s.stdin_open = attach_stdin;
+  UniqueFd fd(::memfd_create("hull-exec-spec", MFD_CLOEXEC));
+  if (!fd) return Status::Errno("memfd_create");
+  std::string text = json{{"vm_exec_socket", plan.vm_work_root + "/" + runtime::vm::kExecSocketName},
+                          {"exec", json::parse(guest::ExecSpecToJson(s))}}.dump();
+  RETURN_IF_ERROR(base::WriteFully(fd.get(), text.data(), text.size()));
+  return fd;
+}
+
+bool IsVmExecSpec(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  return j.is_object() && j.contains("vm_exec_socket");
+}
+
+int RunVmExecProcess(const std::string& text) {
+  UniqueFd ctl(kExecControlFd);
+  auto fail = [&](const std::string& why) {
+    if (ctl) (void)runtime::ns::SendSync(ctl.get(), "error " + std::to_string(kExitCannotStart) + " " + why);
+    std::fprintf(stderr, "hulld exec-process: %s\n", why.c_str());
+    return kExitCannotStart;
+  };
+  json j = json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("exec") || !j["vm_exec_socket"].is_string()) return fail("malformed exec spec");
+  auto spec = guest::ExecSpecFromJson(j["exec"].dump());
+  if (!spec.ok()) return fail(spec.status().message());
+  runtime::vm::ExecClientIo io;
+  io.in = spec->stdin_open ? 0 : -1;
+  UniqueFd master, slave;
+  if (spec->tty) {
+    if (auto s = OpenHostTerminal(&master, &slave); !s.ok()) return fail(s.message());
+    if (auto s = runtime::ns::SendSync(ctl.get(), "pty", master.get()); !s.ok()) return fail(s.message());
+    master.reset();
+    io.in = spec->stdin_open ? slave.get() : -1;
+    io.out = io.err = io.terminal_fd = slave.get();
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGWINCH, SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&set, sig);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  UniqueFd signals(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  io.signal_fd = signals.get();
+  io.started = [&](uint32_t pid) {
+    (void)runtime::ns::SendSync(ctl.get(), "pid " + std::to_string(pid));
+    ctl.reset();  // end of file: the process runs
+  };
+  io.failed = [&](const std::string& why) {
+    (void)runtime::ns::SendSync(ctl.get(), "error " + std::to_string(kExitCannotStart) + " " + why);
+    ctl.reset();
+  };
+  auto code = runtime::vm::RunExecClient(j["vm_exec_socket"].get<std::string>(), *spec, io);
+  if (!code.ok()) return fail(code.status().message());
+  return *code;
 }
 
 }  // namespace hull::engine
