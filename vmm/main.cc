@@ -80,7 +80,12 @@ base::Result<std::unique_ptr<vmm::Machine>> CreateMachine(const vmm::VmConfig& c
         (config.boot_args.empty() ? vmm::VmConfig::default_boot_args() : config.boot_args) + root;
   }
   // --- end of virtio-blk drives
-  if (config.entropy) virtio_devices.push_back(std::make_shared<devices::rng::RngDevice>());
+  if (config.entropy) {
+    auto limiter = devices::rate_limiter::RateLimiter::Create(config.entropy_rate_limiter);
+    if (!limiter.ok()) return base::Status::Error("entropy rate limiter: " + limiter.status().message());
+    virtio_devices.push_back(std::make_shared<devices::rng::RngDevice>(
+        std::make_unique<devices::rng::GetrandomSource>(), *limiter));
+  }
   // --- virtio-net: one device per network interface; taps are opened here, before boot.
   ASSIGN_OR_RETURN(auto net_devices, vmm::CreateNetDevices(config));
   virtio_devices.insert(virtio_devices.end(), net_devices.begin(), net_devices.end());

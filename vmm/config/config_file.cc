@@ -149,13 +149,15 @@ Status ParseHull(const json& value, VmConfig* config) {
   return ReadNumber(obj, "timeout_s", &config->timeout_seconds);
 }
 
-// Firecracker's "entropy": {} adds a virtio-rng device. Its rate limiter is not
-// implemented, and asking for one is an error rather than a silently unlimited device.
+// Firecracker's "entropy": {"rate_limiter": ...} adds a virtio-rng device, limited as
+// a drive is (null or absent: no limit).
 Status ParseEntropy(const json& value, VmConfig* config) {
   ASSIGN_OR_RETURN(Object obj, Object::Open(value, "entropy", {"rate_limiter"}));
-  if (obj.Find("rate_limiter") != nullptr) {
-    return Status::Error("entropy.rate_limiter is not supported yet by hull-vmm; leave it "
-                         "null or out");
+  if (const json* limiter = obj.Find("rate_limiter")) {
+    devices::rate_limiter::RateLimiterUpdate update;
+    RETURN_IF_ERROR(config_json::ParseRateLimiterUpdate(*limiter, obj.PathOf("rate_limiter"), &update));
+    config->entropy_rate_limiter = {};
+    update.ApplyTo(&config->entropy_rate_limiter);
   }
   config->entropy = true;
   return Status::Ok();
@@ -273,7 +275,12 @@ Result<std::string> FormatConfigFile(const VmConfig& config) {
                {"machine-config", std::move(machine)},
                {"hull", std::move(hull)}};
   FormatDeviceSections(config, &root);
-  if (config.entropy) root["entropy"] = json::object();
+  if (config.entropy) {
+    root["entropy"] = json::object();
+    if (config.entropy_rate_limiter != RateLimiterConfig{}) {
+      root["entropy"]["rate_limiter"] = config_json::FormatRateLimiter(config.entropy_rate_limiter);
+    }
+  }
   if (!config.metrics_path.empty()) root["metrics"] = {{"metrics_path", config.metrics_path}};
   try {
     return root.dump(2) + "\n";

@@ -309,9 +309,23 @@ TEST(ConfigFile, EntropySectionAddsTheRngDevice) {
   EXPECT_FALSE(config->entropy);
 }
 
-TEST(ConfigFile, EntropyRateLimiterIsNotSupportedYet) {
-  EXPECT_EQ(ErrorOf(R"({"entropy": {"rate_limiter": {"bandwidth": {"size": 1000, "refill_time": 100}}}})"),
-            "entropy.rate_limiter is not supported yet by hull-vmm; leave it null or out");
+TEST(ConfigFile, EntropyRateLimiterIsParsedCheckedAndFormattedBack) {
+  base::Result<VmConfig> config = ParseConfigFile(
+      R"({"entropy": {"rate_limiter": {"bandwidth": {"size": 1000, "one_time_burst": 50, "refill_time": 100},
+                                        "ops": {"size": 10, "refill_time": 1000}}}})");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_TRUE(config->entropy);
+  EXPECT_EQ(config->entropy_rate_limiter.bandwidth.size, 1000u);
+  EXPECT_EQ(config->entropy_rate_limiter.bandwidth.one_time_burst, 50u);
+  EXPECT_EQ(config->entropy_rate_limiter.bandwidth.refill_time_ms, 100u);
+  EXPECT_EQ(config->entropy_rate_limiter.ops.size, 10u);
+  base::Result<std::string> text = FormatConfigFile(*config);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  base::Result<VmConfig> back = ParseConfigFile(*text);
+  ASSERT_TRUE(back.ok()) << back.status().message() << "\n" << *text;
+  EXPECT_EQ(back->entropy_rate_limiter, config->entropy_rate_limiter);
+  EXPECT_THAT(ErrorOf(R"({"entropy": {"rate_limiter": {"bandwidth": {"size": -1, "refill_time": 100}}}})"),
+              HasSubstr("entropy.rate_limiter.bandwidth.size"));
   EXPECT_THAT(ErrorOf(R"({"entropy": {"rate": 1}})"), HasSubstr("unknown field \"rate\" in entropy"));
   EXPECT_THAT(ErrorOf(R"({"entropy": true})"), HasSubstr("entropy must be a JSON object"));
 }

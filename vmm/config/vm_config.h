@@ -81,6 +81,7 @@ struct VmConfig {
 
   // entropy: a virtio-rng device fed from getrandom(2) (--entropy)
   bool entropy = false;
+  RateLimiterConfig entropy_rate_limiter;  // entropy.rate_limiter; default: no limit
 
   // Devices, in the order the guest sees them (virtio_mmio.device= order): drives,
   // network interfaces, vsock, then entropy.

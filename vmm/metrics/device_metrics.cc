@@ -2,6 +2,7 @@
 
 #include "devices/block/block_device.h"
 #include "devices/net/net_device.h"
+#include "devices/rng/rng_device.h"
 
 namespace hull::vmm {
 namespace {
@@ -35,6 +36,13 @@ json NetMetrics(const devices::net::NetDevice& iface) {
           {"tx_rate_limiter_throttled", s.tx_throttled}};
 }
 
+// Firecracker's entropy metrics, those hull counts.
+json EntropyMetrics(const devices::rng::RngDevice& rng) {
+  return {{"entropy_event_count", rng.chains_used()},
+          {"entropy_bytes", rng.bytes_served()},
+          {"entropy_rate_limiter_throttled", rng.rate_limiter().throttled_events()}};
+}
+
 }  // namespace
 
 json DeviceMetrics(const VirtioDeviceList& devices) {
@@ -44,6 +52,8 @@ json DeviceMetrics(const VirtioDeviceList& devices) {
       out["block_" + drive->id()] = BlockMetrics(*drive);
     } else if (auto iface = std::dynamic_pointer_cast<devices::net::NetDevice>(device)) {
       out["net_" + iface->id()] = NetMetrics(*iface);
+    } else if (auto rng = std::dynamic_pointer_cast<devices::rng::RngDevice>(device)) {
+      out["entropy"] = EntropyMetrics(*rng);
     }
   }
   return out;

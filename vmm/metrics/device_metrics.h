@@ -20,7 +20,8 @@ namespace hull::vmm {
 
 using VirtioDeviceList = std::vector<std::shared_ptr<devices::virtio::VirtioDevice>>;
 
-// {"block_<drive_id>": {...}, "net_<iface_id>": {...}} for the drives and interfaces.
+// {"block_<drive_id>": {...}, "net_<iface_id>": {...}, "entropy": {...}} for the drives,
+// the interfaces and the entropy device.
 nlohmann::json DeviceMetrics(const VirtioDeviceList& devices);
 // {"exit_io_in": ..., ... (sums), "per_vcpu": [{...}, ...]}.
 nlohmann::json VcpuMetrics(const std::vector<cpu::ExitCounts>& per_vcpu);

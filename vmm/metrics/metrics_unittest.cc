@@ -5,6 +5,7 @@
 #include "devices/block/raw_disk.h"
 #include "devices/block/block_device.h"
 #include "devices/block/test_files.h"
+#include "devices/rng/rng_device.h"
 #include "devices/net/memory_backend.h"
 #include "devices/net/net_device.h"
 #include "vmm/metrics/device_metrics.h"
@@ -46,6 +47,7 @@ class DeviceMetricsTest : public ::testing::Test {
     devices_.push_back(std::make_shared<devices::net::NetDevice>(
         std::make_unique<devices::net::MemoryBackend>(), devices::net::MacAddress{2, 0, 0, 0, 0, 1},
         devices::net::NetDevice::Options{.id = "eth0"}));
+    devices_.push_back(std::make_shared<devices::rng::RngDevice>());
   }
   devices::block::testing::TempDir dir_;
   VirtioDeviceList devices_;
@@ -63,6 +65,10 @@ TEST_F(DeviceMetricsTest, NamesEachDriveAndInterfaceByItsId) {
                           "tx_bytes_count", "tx_dropped", "rx_rate_limiter_throttled",
                           "tx_rate_limiter_throttled"}) {
     EXPECT_EQ(metrics["net_eth0"][key], 0) << key;
+  }
+  ASSERT_TRUE(metrics.contains("entropy")) << metrics.dump();
+  for (const char* key : {"entropy_event_count", "entropy_bytes", "entropy_rate_limiter_throttled"}) {
+    EXPECT_EQ(metrics["entropy"][key], 0) << key;
   }
 }
 
