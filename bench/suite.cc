@@ -48,8 +48,8 @@ struct Sizes {
 };
 
 Sizes SizesFor(bool quick) {
-  if (quick) return {5, 2, 2, 8, 100, 20000, 16, 16, 2000, 16, 200, 4, 256, std::chrono::milliseconds(500)};
-  return {15, 5, 5, 64, 500, 200000, 64, 64, 20000, 128, 2000, 16, 512, std::chrono::milliseconds(2000)};
+  if (quick) return {5, 2, 2, 8, 100, 20000, 16, 16, 2000, 16, 1000, 4, 256, std::chrono::milliseconds(500)};
+  return {15, 5, 5, 64, 500, 200000, 64, 64, 20000, 128, 5000, 16, 512, std::chrono::milliseconds(2000)};
 }
 
 // A value of the line hull-bench-tool printed (bench/tool_output.h).
@@ -150,8 +150,8 @@ std::vector<Workload> Workloads(const Sizes& z) {
   Workload net{{kToolInImage, "client", kHostAddressArg, std::to_string(kServerPort), nmib, pings},
                z.reps_work,
                {{Make("net_rtt", "network: TCP round trip container ↔ host", "µs", false,
-                      "hull-bench-tool in the container: the median of " + pings + " 1-byte TCP "
-                      "ping-pongs (TCP_NODELAY) with hull-bench-tool on the host end, in hull "
+                      "hull-bench-tool in the container: the mean of " + pings + " 1-byte TCP "
+                      "ping-pongs (TCP_NODELAY), timed together with hull-bench-tool on the host end, in hull "
                       "bench's own network namespace (a veth for namespace containers and gVisor, "
                       "a tap for VMs)"),
                  Tool(kNetTag, "rtt_us")},
