@@ -116,20 +116,26 @@ NESTED_E2E_TESTS=(StdoutAndStderrAreSeparateAndByteExact MultiMegabyteBinaryOutp
   WritesLandInTheWritableLayerAndTheImageIsUnchanged GuestNetworkOnATapInTheTestsNamespace
   Ext4ImageFileVolumeOnBothBackends TtyIsRawWhileAttachedAndFollowsTheWindowSize
   AKilledRunsVmmDiesAndItsDirectoryIsSweptAtTheNextStart DirectoryVolumeIsVirtio9pOnQemuAndRefusedOnHull)
+# hull-vmm under hull-jailer, checked from the host (the tests above run jailed too).
+NESTED_JAIL_TESTS=(TheVmmRunsConfinedAsTheJailsUser NoJailRunsTheVmmWithoutItAndSaysSoLoudly
+  AJailThatCannotBeMadeIsOneClearError)
 vm_e2e_nested() {
   local kdir filter=${HULL_NESTED_E2E_FILTER:-}
   kdir=$("$ROOT/guest-kernel-config/build.sh" --print-dir)
   if [ -z "$filter" ]; then
     local t
     for t in "${NESTED_E2E_TESTS[@]}"; do filter+="Backends/VmE2e.$t/hull:"; done
+    for t in "${NESTED_JAIL_TESTS[@]}"; do filter+="Backends/VmJail.$t/hull:"; done
   fi
   "$NESTED" --timeout 780 --mem 3G --add "$BUILD/cli/hull" --add "$VMM" \
+    --add "$JAILER" \
     --add "$BUILD/guest/hull-init" --add "$kdir/vmlinux" --add "$kdir/bzImage" \
     --add "$kdir/config" --add "$BUILD/tests/e2e/vm_e2e_tests" \
     --add /usr/sbin/mke2fs --add /usr/sbin/debugfs --add /etc/mke2fs.conf \
     --env HULL_E2E_HULL_ON_ANY_KVM=1 --env HULL_VM_BOOT_TIMEOUT=240 \
     --env HULL_GUEST_KERNEL_DIR="$kdir" -- /bin/sh -c "ln -s /usr/sbin/mke2fs /sbin/mkfs.ext4; \
       ln -s /usr/sbin/debugfs /sbin/debugfs; \
+      mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup; \
       exec $BUILD/tests/e2e/vm_e2e_tests --gtest_filter='$filter'"
 }
 
@@ -241,6 +247,8 @@ case "${1:-}" in
     say "namespace containers against crun and runc (benchmarks/namespace/run.sh)"
     "$ROOT/benchmarks/namespace/run.sh"
     say "hull run --rm true per runtime and backend, guest kernel to init (benchmarks/vm/run.sh)"
-    "$ROOT/benchmarks/vm/run.sh" ;;
+    "$ROOT/benchmarks/vm/run.sh"
+    say "hulld's API latency and container cycles, against dockerd if one runs (benchmarks/api/run.sh)"
+    "$ROOT/benchmarks/api/run.sh" ;;
   *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
