@@ -27,7 +27,7 @@ bool TakesValue(const std::string& arg) {
       "-e", "--env", "-w", "--workdir", "-u", "--user", "-m", "--memory", "--memory-swap",
       "--cpus", "--pids-limit", "--network", "--net", "--cap-add", "--cap-drop",
       "--security-opt", "--hostname", "--runtime", "--entrypoint", "--stop-timeout", "--root",
-      "--vmm", "--name", "--env-file", "-p", "--publish", "-v", "--volume"};
+      "--vmm", "--name", "--env-file", "-p", "--publish", "-v", "--volume", "--detach-keys"};
   return kWithValue.count(arg) > 0;
 }
 
@@ -121,16 +121,19 @@ std::variant<RunOptions, int> ParseRunOptions(const std::vector<std::string>& ar
   options.add_options()
       ("runtime", po::value(&spec.runtime)->default_value("vm"), "vm (micro-VM) or ns (namespaces); with hulld: its default")
       ("vmm", po::value(&o.vmm), "direct mode, vm runtime: hull or qemu (default: hull where hardware virtualization is usable)")
+      ("no-jail", po::bool_switch(&o.no_jail), "direct mode, hull backend: start hull-vmm without hull-jailer (debugging only; warns on stderr)")
       ("detach,d", po::bool_switch(&o.detach), "run in the background and print the container ID (hulld)")
       ("name", po::value(&o.name), "the container's name (hulld)")
       ("rm", po::bool_switch(&spec.remove), "remove the container when it exits (always, in direct mode)")
       ("interactive,i", po::bool_switch(&spec.interactive), "keep stdin open")
       ("tty,t", po::bool_switch(&spec.tty), "allocate a pseudo-terminal")
+      ("detach-keys", po::value(&o.detach_keys), "keys that detach from the container, leaving it running (ctrl-p,ctrl-q; hulld)")
       ("sig-proxy", po::value(&o.sig_proxy)->implicit_value(true), "forward signals hull receives to the container (true; not with -t)")
       ("env,e", po::value(&spec.env)->composing(), "set KEY=value (KEY alone: copy ours)")
       ("env-file", po::value(&env_files)->composing(), "read KEY=value lines from a file")
       ("publish,p", po::value(&o.publish)->composing(), "publish a port: [IP:][HOST:]CONTAINER[/udp] (hulld)")
-      ("volume,v", po::value(&o.volumes)->composing(), "bind a volume: HOST:CONTAINER[:ro] (hulld)")
+      ("publish-all,P", po::bool_switch(&o.publish_all), "publish the image's exposed ports on random host ports (hulld)")
+      ("volume,v", po::value(&o.volumes)->composing(), "bind a volume: HOST:CONTAINER[:ro] (NAME:CONTAINER, a named volume: hulld)")
       ("workdir,w", po::value(&spec.workdir), "working directory inside the container")
       ("user,u", po::value(&spec.user), "name|uid[:group|gid]")
       ("hostname", po::value(&spec.hostname), "container host name (default: short ID)")
@@ -239,6 +242,7 @@ Result<std::string> CreateBody(const RunOptions& o) {
     config["ExposedPorts"] = exposed;
     host["PortBindings"] = bindings;
   }
+  if (o.publish_all) host["PublishAllPorts"] = true;
   config["HostConfig"] = host;
   return config.dump();
 }

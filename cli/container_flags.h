@@ -21,10 +21,13 @@ struct RunOptions {
   std::string name;                  // --name
   bool detach = false;               // -d
   bool sig_proxy = true;             // --sig-proxy
+  std::string detach_keys;           // --detach-keys (hulld; "" = ctrl-p,ctrl-q)
   std::string network;               // --network as given; "" = the default
   std::vector<std::string> publish;  // -p [IP:][HOST:]CONTAINER[/PROTO]
+  bool publish_all = false;          // -P: the image's exposed ports on random host ports
   std::vector<std::string> volumes;  // -v HOST:CONTAINER[:ro]
   std::string vmm;                   // --vmm (direct mode)
+  bool no_jail = false;              // --no-jail (direct mode; hulld has its own --no-jail)
 };
 
 // Splits OPTIONS OPERAND [ARG...] (run's IMAGE, exec's CONTAINER): `ours` gets the

@@ -75,7 +75,8 @@ int RunNamespaceContainer(ContainerSpec spec, const CommonOptions& common) {
 }
 
 // --runtime vm: the image's read-only ext4 under a micro-VM (runtime/vm).
-int RunVmContainer(ContainerSpec spec, const std::string& vmm, const CommonOptions& common) {
+int RunVmContainer(ContainerSpec spec, const std::string& vmm, bool no_jail,
+                   const CommonOptions& common) {
   auto store = OpenStore(common);
   if (!store.ok()) return RunFail(store.status());
   auto record = ResolveImage(*store, spec.image);
@@ -93,12 +94,28 @@ int RunVmContainer(ContainerSpec spec, const std::string& vmm, const CommonOptio
   vm.process = *process;
   vm.image_disk = outputs->ext4;
   vm.vmm = vmm;
+  vm.no_jail = no_jail;
   vm.work_root = store->root() + "/tmp";
   vm.spec = std::move(spec);
   return runtime::vm::RunVmContainer(vm);
 }
 
-// Direct mode: no hulld, so nothing outlives this process (-d, -p, -v need hulld).
+// -v in direct mode: HOST:CONTAINER[:ro] with an absolute host path (runtime::ParseVolume);
+// the runtimes mount them exactly as under hulld. Named volumes live in hulld's store.
+Status AddDirectVolumes(const std::vector<std::string>& texts, ContainerSpec& spec) {
+  for (const auto& text : texts) {
+    if (!text.empty() && text[0] != '/' && text.find(':') != std::string::npos) {
+      return Status::Error("-v " + text + ": named volumes need hulld; direct mode binds a host path "
+                           "(-v /ABSOLUTE/HOST/PATH:/CONTAINER/PATH[:ro])");
+    }
+    auto v = runtime::ParseVolume(text);
+    if (!v.ok()) return Status::Error("-v " + text + ": " + v.status().message());
+    spec.volumes.push_back(*v);
+  }
+  return Status::Ok();
+}
+
+// Direct mode: no hulld, so nothing outlives this process (-d and -p need hulld).
 int RunDirect(RunOptions o) {
   ContainerSpec& spec = o.spec;
   auto needs = [](const char* flag) {
@@ -107,8 +124,13 @@ int RunDirect(RunOptions o) {
                                  "direct mode runs the container in the foreground only"));
   };
   if (o.detach) return needs("-d");
-  if (!o.publish.empty()) return needs("-p");
-  if (!o.volumes.empty()) return needs("-v");
+  if (!o.publish.empty() || o.publish_all) {
+    return RunFail(Status::Error(std::string(o.publish_all ? "-P" : "-p") +
+                                 " needs hulld: ports are published by hulld's bridge network (hull0 and its NAT "
+                                 "rules), which direct mode does not have; start hulld (as root, `hulld &`) or use "
+                                 "--network host"));
+  }
+  if (Status s = AddDirectVolumes(o.volumes, spec); !s.ok()) return RunFail(s);
   if (o.network.empty() || o.network == "none") {
     spec.network = runtime::NetworkMode::kNone;
   } else if (o.network == "host") {
@@ -116,7 +138,7 @@ int RunDirect(RunOptions o) {
   } else {
     return RunFail(Status::Error("--network " + o.network + ": direct mode offers only none and host"));
   }
-  if (spec.runtime == "vm") return RunVmContainer(std::move(spec), o.vmm, o.common);
+  if (spec.runtime == "vm") return RunVmContainer(std::move(spec), o.vmm, o.no_jail, o.common);
   if (spec.runtime != "ns") return RunFail(Status::Error("unknown runtime: " + spec.runtime + " (ns or vm)"));
   return RunNamespaceContainer(std::move(spec), o.common);
 }
@@ -128,7 +150,11 @@ int RunRun(const std::vector<std::string>& args) {
   if (auto* exit = std::get_if<int>(&parsed)) return *exit;
   RunOptions& o = std::get<RunOptions>(parsed);
   // --root names a local store: direct mode without asking for hulld (FindDaemon).
-  if (auto daemon = FindDaemon(o.common)) return DaemonRun(*daemon, o);
+  if (auto daemon = FindDaemon(o.common)) {
+    if (o.no_jail)
+      return RunFail(Status::Error("--no-jail is direct mode's; hulld's VMs follow hulld --no-jail"));
+    return DaemonRun(*daemon, o);
+  }
   return RunDirect(std::move(o));
 }
 
