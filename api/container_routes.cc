@@ -2,6 +2,7 @@
 // attach are in stream_routes.cc.
 #include <nlohmann/json.hpp>
 
+#include "api/list_filters.h"
 #include "api/routes.h"
 #include "api/stream_routes.h"
 #include "engine/volumes.h"
@@ -176,8 +177,11 @@ bool RouteContainers(ApiContext& ctx, const HttpRequest& req, const std::string&
   if (path.compare(0, prefix.size(), prefix) != 0) return false;
   std::string rest = path.substr(prefix.size());
   if (rest == "json" && req.method == "GET") {
+    int error_status = 400;
+    auto list = ListContainers(ctx, req.QueryBool("all"), req.Query("filters"), &error_status);
+    if (!list.ok()) return SendError(w, error_status, list.status().message()), true;
     json out = json::array();
-    for (const auto& r : ctx.engine.List(req.QueryBool("all"))) out.push_back(SummaryJson(r));
+    for (const auto& r : *list) out.push_back(SummaryJson(r));
     SendJson(w, 200, out.dump());
     return true;
   }

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/list_filters.h"
 #include "api/routes.h"
 #include "base/logging.h"
 #include "engine/images.h"
@@ -22,19 +23,10 @@ using nlohmann::json;
 
 namespace {
 
-// Docker's familiar form: docker.io/library/busybox:latest → busybox:latest.
-std::string Familiar(const std::string& name) {
-  for (const char* prefix : {"docker.io/library/", "docker.io/"}) {
-    std::string p = prefix;
-    if (name.compare(0, p.size(), p) == 0) return name.substr(p.size());
-  }
-  return name;
-}
+std::string Familiar(const std::string& name) { return FamiliarName(name); }
 
 json RepoTags(const rootfs::ImageRecord& r) {
-  if (r.name.empty() || r.name.find("<none>") != std::string::npos || r.name.rfind("sha256:", 0) == 0) {
-    return json::array({"<none>:<none>"});
-  }
+  if (IsDanglingImage(r)) return json::array({"<none>:<none>"});
   return json::array({Familiar(r.name)});
 }
 
@@ -64,11 +56,16 @@ json InspectJson(const rootfs::ImageRecord& r, const rootfs::StoredImage& image)
               {"Metadata", {{"LastTagTime", "0001-01-01T00:00:00Z"}}}};
 }
 
-void ListImages(ApiContext& ctx, ResponseWriter& w) {
+void ListImages(ApiContext& ctx, const HttpRequest& req, ResponseWriter& w) {
   auto images = ctx.engine.store().ListImages();
   if (!images.ok()) return SendError(w, 500, images.status().message());
+  auto kept = FilterImages(ctx.engine.store(), std::move(*images), req.Query("filters"));
+  if (!kept.ok()) {
+    std::string message = kept.status().message();
+    return SendError(w, message.rfind("No such image", 0) == 0 ? 404 : 400, message);
+  }
   json out = json::array();
-  for (const auto& r : *images) out.push_back(SummaryJson(r));
+  for (const auto& r : *kept) out.push_back(SummaryJson(r));
   SendJson(w, 200, out.dump());
 }
 
@@ -185,7 +182,7 @@ bool RouteImages(ApiContext& ctx, const HttpRequest& req, const std::string& pat
   if (path.compare(0, prefix.size(), prefix) != 0) return false;
   std::string rest = path.substr(prefix.size());
   if (req.method == "GET" && rest == "json") {
-    ListImages(ctx, w);
+    ListImages(ctx, req, w);
   } else if (req.method == "POST" && rest == "create") {
     PullImage(ctx, req, w);
   } else if (req.method == "POST" && rest == "load") {

@@ -56,8 +56,8 @@ int SendArchive(const Daemon& d, const std::string& target, const std::string& p
 
 }  // namespace
 
-int DaemonImages(const Daemon& d, bool quiet) {
-  auto r = Call(d, "GET", "/images/json");
+int DaemonImages(const Daemon& d, bool quiet, const std::string& filters_query) {
+  auto r = Call(d, "GET", "/images/json?all=0" + filters_query);
   if (!r.ok()) return ClientError(r.status());
   json list = ParseJson(r->body);
   if (r->status != 200 || !list.is_array()) return DaemonError(*r);

@@ -10,7 +10,8 @@
 
 namespace hull::cli {
 
-int DaemonImages(const Daemon& d, bool quiet);
+// `filters_query`: "" or FiltersQuery's "&filters=...".
+int DaemonImages(const Daemon& d, bool quiet, const std::string& filters_query = "");
 int DaemonPullCommand(const Daemon& d, const std::string& reference, bool quiet);
 int DaemonRmi(const Daemon& d, const std::vector<std::string>& refs);
 int DaemonLoad(const Daemon& d, const std::string& input);

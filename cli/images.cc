@@ -3,6 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/daemon_images.h"
+#include "cli/filter_flag.h"
 #include "rootfs-builder/reference.h"
 
 namespace hull::cli {
@@ -10,8 +11,10 @@ namespace hull::cli {
 int RunImages(const std::vector<std::string>& args) {
   po::options_description options("Options");
   bool quiet = false, digests = false;
+  std::vector<std::string> filter_flags;
   options.add_options()
       ("quiet,q", po::bool_switch(&quiet), "only image IDs")
+      ("filter,f", po::value(&filter_flags)->composing(), "KEY=VALUE: reference, dangling, label, before, since (needs hulld)")
       ("digests", po::bool_switch(&digests), "show manifest digests");
   po::positional_options_description positional;
   po::variables_map vm;
@@ -19,7 +22,10 @@ int RunImages(const std::vector<std::string>& args) {
   if (auto exit = ParseCommandLine(args, "hull images [OPTIONS]", options, positional, vm, common)) {
     return *exit;
   }
-  if (auto d = FindDaemon(common)) return DaemonImages(*d, quiet);
+  auto filters = FiltersQuery(filter_flags);
+  if (!filters.ok()) return Fail(filters.status()), kExitUsage;
+  if (auto d = FindDaemon(common)) return DaemonImages(*d, quiet, *filters);
+  if (!filter_flags.empty()) return Fail(base::Status::Error("--filter needs hulld (it is not running)"));
   auto store = OpenStore(common);
   if (!store.ok()) return Fail(store.status());
   auto images = store->ListImages();

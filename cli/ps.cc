@@ -1,4 +1,4 @@
-// `hull ps [-a] [-q] [--no-trunc]`: hulld's containers (GET /containers/json), in
+// `hull ps [-a] [-q] [--no-trunc] [-f KEY=VALUE...]`: hulld's containers (GET /containers/json), in
 // docker ps's columns.
 #include <cstdio>
 #include <ctime>
@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/daemon.h"
+#include "cli/filter_flag.h"
 
 namespace hull::cli {
 
@@ -38,17 +39,21 @@ std::string Ports(const nlohmann::json& ports) {
 int RunPs(const std::vector<std::string>& args) {
   po::options_description options("Options");
   bool all = false, quiet = false, no_trunc = false;
+  std::vector<std::string> filter_flags;
   options.add_options()
       ("all,a", po::bool_switch(&all), "show all containers (default: running ones)")
+      ("filter,f", po::value(&filter_flags)->composing(), "KEY=VALUE: status, name, id, label, ancestor, exited, before, since")
       ("quiet,q", po::bool_switch(&quiet), "only IDs")
       ("no-trunc", po::bool_switch(&no_trunc), "do not truncate IDs and commands");
   po::positional_options_description positional;
   po::variables_map vm;
   CommonOptions common;
   if (auto exit = ParseCommandLine(args, "hull ps [OPTIONS]", options, positional, vm, common)) return *exit;
+  auto filters = FiltersQuery(filter_flags);
+  if (!filters.ok()) return Fail(filters.status()), kExitUsage;
   auto d = RequireDaemon(common, "ps");
   if (!d) return kExitFailure;
-  auto r = Call(*d, "GET", std::string("/containers/json") + (all ? "?all=1" : ""));
+  auto r = Call(*d, "GET", std::string("/containers/json?all=") + (all ? "1" : "0") + *filters);
   if (!r.ok()) return ClientError(r.status());
   auto list = ParseJson(r->body);
   if (r->status != 200 || !list.is_array()) return DaemonError(*r);
