@@ -74,7 +74,9 @@ void CreateExec(ApiContext& ctx, const HttpRequest& req, const std::string& cont
 void StartExec(ApiContext& ctx, const HttpRequest& req, const std::string& id, ResponseWriter& w) {
   json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return SendError(w, 400, "invalid JSON in the request body");
-  bool detach = body.value("Detach", false);
+  json detach_field = body.value("Detach", json());
+  if (!detach_field.is_null() && !detach_field.is_boolean()) return SendError(w, 400, "invalid JSON: Detach must be a boolean");
+  bool detach = detach_field.is_boolean() && detach_field.get<bool>();
   engine::ExecStreams s;
   engine::Outcome o = ctx.execs.Start(id, detach, &s);
   if (!o.ok()) return SendOutcome(w, o);

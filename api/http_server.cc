@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -127,11 +129,25 @@ class Connection : public ResponseWriter {
       if (token_ && req.Header("authorization") != "Bearer " + *token_) {
         SendError(*this, 401, "authentication required: Authorization: Bearer <token>");
       } else {
-        handler(req, *this);
-        if (!responded_) SendError(*this, 500, "no response");
+        Handle(handler, req);
       }
       if (close_ || !keep_alive_) return;
     }
+  }
+
+  // The boundary where library exceptions (a JSON field of an unexpected type deep in a
+  // route, a bad_alloc) stop: a 500 for this request, or the connection closed if the
+  // response had begun; never the daemon.
+  void Handle(const Handler& handler, const HttpRequest& req) {
+    try {
+      handler(req, *this);
+    } catch (const std::exception& e) {
+      HULL_LOG(kError) << req.method << " " << req.path << ": " << e.what();
+      if (responded_) close_ = true;
+      else SendError(*this, 500, std::string("internal error: ") + e.what());
+      return;
+    }
+    if (!responded_) SendError(*this, 500, "no response");
   }
 
   void Send(int status, std::string_view content_type, std::string body,
@@ -249,22 +265,33 @@ struct HttpServer::Impl {
 };
 
 void HttpServer::Impl::Accept(int listen_fd, bool tcp) {
-  int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-  if (fd < 0) return;
-  std::thread([this, fd, tcp] {
-    beast::error_code ec;
-    if (tcp) {
-      asio::ip::tcp::socket s(io);
-      s.assign(asio::ip::tcp::v4(), fd, ec);
-      if (ec) return;
-      Connection<asio::ip::tcp::socket>(std::move(s), fd, &options.token).Serve(handler);
-    } else {
-      asio::local::stream_protocol::socket s(io);
-      s.assign(asio::local::stream_protocol(), fd, ec);
-      if (ec) return;
-      Connection<asio::local::stream_protocol::socket>(std::move(s), fd, nullptr).Serve(handler);
-    }
-  }).detach();
+  UniqueFd accepted(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
+  if (!accepted) {
+    // Out of descriptors the listener stays readable: wait for connections to end
+    // instead of spinning on poll.
+    if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return;
+  }
+  int fd = accepted.get();
+  try {
+    std::thread([this, fd, tcp] {
+      beast::error_code ec;
+      if (tcp) {
+        asio::ip::tcp::socket s(io);
+        s.assign(asio::ip::tcp::v4(), fd, ec);
+        if (ec) return;
+        Connection<asio::ip::tcp::socket>(std::move(s), fd, &options.token).Serve(handler);
+      } else {
+        asio::local::stream_protocol::socket s(io);
+        s.assign(asio::local::stream_protocol(), fd, ec);
+        if (ec) return;
+        Connection<asio::local::stream_protocol::socket>(std::move(s), fd, nullptr).Serve(handler);
+      }
+    }).detach();
+    (void)accepted.release();  // the connection's socket owns it now
+  } catch (const std::system_error& e) {  // no thread to spare: refuse this one connection
+    HULL_LOG(kWarning) << "dropping a connection: " << e.what();
+  }
 }
 
 void HttpServer::Impl::Loop() {
@@ -372,7 +399,9 @@ std::string HttpRequest::Header(const std::string& lower_name) const {
 }
 
 void SendError(ResponseWriter& w, int status, const std::string& message) {
-  w.Send(status, "application/json", nlohmann::json{{"message", message}}.dump() + "\n");
+  // The message may quote a name or path from the request, which need not be UTF-8.
+  std::string body = nlohmann::json{{"message", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  w.Send(status, "application/json", body + "\n");
 }
 
 void SendJson(ResponseWriter& w, int status, const std::string& json) {

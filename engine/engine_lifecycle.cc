@@ -33,8 +33,7 @@ std::vector<std::string> Strings(const json& j, const char* key) {
   std::vector<std::string> out;
   if (!j.contains(key) || j[key].is_null()) return out;
   if (j[key].is_string()) return {j[key].get<std::string>()};
-  for (const auto& v : j[key]) out.push_back(v.get<std::string>());
-  return out;
+  return j[key].get<std::vector<std::string>>();  // an object or a number: type_error, a 400
 }
 
 // Docker's create request → runtime::ContainerSpec (checked; invalid → kInvalid).
@@ -59,6 +58,11 @@ Outcome SpecFromRequest(const json& config, const json& host, const std::string&
     spec->tty = config.value("Tty", false);
     spec->interactive = config.value("OpenStdin", false);  // fed through the monitor (monitor_stdin.h)
     spec->stop_timeout_s = config.value("StopTimeout", 10);
+    // Read only later (start, stop, inspect): a wrong type is refused here, as Docker's
+    // decoder refuses it, rather than met there.
+    (void)config.value("StdinOnce", false);
+    (void)config.value("StopSignal", "");
+    if (json log = host.value("LogConfig", json()); !log.is_null()) (void)log.value("Type", "");
     spec->memory_bytes = host.value("Memory", int64_t{0});
     spec->memory_swap_bytes = host.value("MemorySwap", int64_t{0});
     spec->cpus = static_cast<double>(host.value("NanoCpus", int64_t{0})) / 1e9;
@@ -93,6 +97,16 @@ std::string RuntimeOf(const json& host, const std::string& fallback) {
   return r;
 }
 
+// A null field means the field's zero value to Docker's decoder, as if it were absent;
+// dropping them lets every later reader take its default.
+json WithoutNulls(const json& object) {
+  json out = json::object();
+  for (const auto& [key, value] : object.items()) {
+    if (!value.is_null()) out[key] = value;
+  }
+  return out;
+}
+
 std::string RandomName() {
   static const char* kAdjectives[] = {"brave", "calm", "eager", "keen", "quiet", "swift", "bold", "merry"};
   static const char* kNames[] = {"turing", "hopper", "lovelace", "ritchie", "thompson", "knuth", "liskov", "hamilton"};
@@ -105,15 +119,21 @@ std::string RandomName() {
 
 Outcome Engine::Create(const CreateRequest& request, std::string* id_out) {
   if (!request.config.is_object()) return Outcome(ErrorKind::kInvalid, "config must be a JSON object");
-  json host = request.host_config.is_object() ? request.host_config : json::object();
+  if (!request.host_config.is_null() && !request.host_config.is_object()) {
+    return Outcome(ErrorKind::kInvalid, "HostConfig must be a JSON object");
+  }
+  json config = WithoutNulls(request.config);
+  json host = request.host_config.is_object() ? WithoutNulls(request.host_config) : json::object();
   std::string runtime_name = RuntimeOf(host, options_.default_runtime);
   if (runtime_name != "ns" && runtime_name != "vm") {
     return Outcome(ErrorKind::kInvalid, "unknown runtime specified " + runtime_name + " (hull has ns and vm)");
   }
   runtime::ContainerSpec spec;
-  if (Outcome o = SpecFromRequest(request.config, host, runtime_name, &spec); !o.ok()) return o;
+  if (Outcome o = SpecFromRequest(config, host, runtime_name, &spec); !o.ok()) return o;
   if (spec.image.empty()) return Outcome(ErrorKind::kInvalid, "config.Image is required");
-  if (!request.name.empty() && !ValidName(request.name)) {
+  // Docker takes "/NAME" as NAME (inspect shows every name with its slash).
+  std::string name = request.name.rfind('/', 0) == 0 ? request.name.substr(1) : request.name;
+  if (!request.name.empty() && !ValidName(name)) {
     return Outcome(ErrorKind::kInvalid, "Invalid container name (" + request.name +
                                             "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
   }
@@ -122,11 +142,11 @@ Outcome Engine::Create(const CreateRequest& request, std::string* id_out) {
 
   ContainerRecord r;
   r.id = NewId();
-  r.name = request.name.empty() ? RandomName() : request.name;
+  r.name = name.empty() ? RandomName() : name;
   r.image = spec.image;
   r.image_id = image->config.str();
   r.runtime = runtime_name;
-  r.config = request.config;
+  r.config = config;
   host["Runtime"] = runtime_name;
   r.host_config = host;
   r.created = NowRfc3339Nano();
@@ -137,7 +157,9 @@ Outcome Engine::Create(const CreateRequest& request, std::string* id_out) {
   for (const auto& [id, other] : records_) {
     if (other.name == r.name) {
       return Outcome(ErrorKind::kConflict, "Conflict. The container name \"/" + r.name +
-                                               "\" is already in use by container \"" + id + "\"");
+                                               "\" is already in use by container \"" + id +
+                                               "\". You have to remove (or rename) that container to be able "
+                                               "to reuse that name.");
     }
   }
   std::error_code ec;

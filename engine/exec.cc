@@ -117,6 +117,13 @@ Outcome ExecStore::Create(const std::string& ref, const json& config, std::strin
   try {
     cmd = Strings(config, "Cmd");
     (void)Strings(config, "Env");
+    // Read at start and inspect: a wrong type is refused now (Docker's decoder does).
+    for (const char* key : {"Tty", "Privileged", "AttachStdin", "AttachStdout", "AttachStderr"}) {
+      if (config.contains(key) && !config[key].is_null()) (void)config[key].get<bool>();
+    }
+    for (const char* key : {"User", "WorkingDir", "DetachKeys"}) {
+      if (config.contains(key) && !config[key].is_null()) (void)config[key].get<std::string>();
+    }
   } catch (const json::exception& e) {
     return Outcome(ErrorKind::kInvalid, std::string("invalid exec config: ") + e.what());
   }
