@@ -132,7 +132,12 @@ int RunVmSupervisor(const RunPlan& plan) {
 // In the forked child: stdin (the pipe or terminal of monitor_stdin.h, else /dev/null),
 // stdout and stderr to the pipes, then the runtime's supervisor, whose exit status
 // becomes this process's.
-[[noreturn]] void RunSupervisor(RunPlan& plan, int in, int out, int err) {
+[[noreturn]] void RunSupervisor(RunPlan& plan, const std::string& dir, int in, int out, int err) {
+  // The namespace runtime reads its cgroup's OOM count before removing the cgroup; the
+  // marker file tells the monitor (this process's parent) for exit.json.
+  plan.container.on_oom_kill = [oom = dir + "/" + kOomMarkerFile] {
+    (void)rootfs::WriteFileAtomically(oom, "1");
+  };
   if (plan.attach) {
     plan.container.network_setup = [attach = *plan.attach](pid_t pid) { return network::AttachContainer(attach, pid); };
   }
@@ -212,8 +217,10 @@ int RunMonitor(const std::string& dir) {
 
   std::fflush(nullptr);
   pid_t pid = ::fork();
+  std::error_code ec;
+  std::filesystem::remove(dir + "/" + kOomMarkerFile, ec);  // an earlier run's
   if (pid < 0) return 1;
-  if (pid == 0) RunSupervisor(*plan, in->child.get(), out->write.get(), err->write.get());
+  if (pid == 0) RunSupervisor(*plan, dir, in->child.get(), out->write.get(), err->write.get());
   out->write.reset();
   err->write.reset();
   in->child.reset();
@@ -259,7 +266,7 @@ int RunMonitor(const std::string& dir) {
   while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
   }
   if (vm) {
-    std::error_code ec;
+  if (std::filesystem::exists(dir + "/" + kOomMarkerFile, ec)) oom = true;
     std::filesystem::remove_all(plan->vm_work_root, ec);  // what a killed VM runner left
   }
   json exit{{"ExitCode", StatusOf(ws)}, {"FinishedAt", NowRfc3339Nano()}, {"OOMKilled", oom}};

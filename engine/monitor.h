@@ -4,7 +4,8 @@
 // runtime "vm" runtime/vm RunVmContainer, which forwards signals to the guest) with stdout
 // and stderr on pipes, writes what comes out of them to DIR/container-log.json
 // (json_log.h), and when the supervisor exits writes DIR/exit.json atomically:
-// {"ExitCode": N, "FinishedAt": "...", "OOMKilled": false}. hulld learns a container's
+// {"ExitCode": N, "FinishedAt": "...", "OOMKilled": B} (B from the guest's report, or the
+// ns supervisor's DIR/oom-killed marker: its cgroup counted an OOM kill). hulld learns a container's
 // end from that file, whether or not hulld was running when it happened.
 // DIR/supervisor.pid (written atomically once the supervisor is forked) names the
 // process hulld signals. The container's stdin (OpenStdin) and terminal size (Tty) are
@@ -26,6 +27,7 @@ inline constexpr const char* kRunPlanFile = "run.json";
 inline constexpr const char* kExitFile = "exit.json";
 inline constexpr const char* kSupervisorPidFile = "supervisor.pid";
 inline constexpr const char* kLogFile = "container-log.json";
+inline constexpr const char* kOomMarkerFile = "oom-killed";  // written by the ns supervisor
 inline constexpr int64_t kDefaultLogMaxBytes = 10 << 20;
 
 // What the monitor runs, as written by the engine to DIR/run.json.

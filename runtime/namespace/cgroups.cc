@@ -211,11 +211,13 @@ bool Cgroup::OomKilled() const {
     std::string file = version_ == CgroupVersion::kV2 ? "/memory.events" : "/memory.oom_control";
     auto text = base::ReadFileToString(dir + file, 1 << 16);
     if (!text.ok()) continue;
+    // v2 memory.events and v1 memory.oom_control (Linux 4.13+) count kills in oom_kill;
+    // older v1 kernels only say under_oom, which is 1 while the group is out of memory.
     std::istringstream in(*text);
     std::string key;
     int64_t value;
     while (in >> key >> value) {
-      if (key == "oom_kill" && value > 0) return true;
+      if ((key == "oom_kill" || key == "under_oom") && value > 0) return true;
     }
   }
   return false;

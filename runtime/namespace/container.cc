@@ -310,8 +310,9 @@ int RunContainer(const ContainerConfig& c) {
   if (auto status = AwaitStart(pid, sock.get(), signals, started)) return *status;
   sock.reset();
   int status = Supervise(pid, c, signals, started);
-  if (status == 128 + SIGKILL && cgroup->OomKilled()) {
-    HULL_LOG(kInfo) << "container " << c.id.substr(0, 12) << " was killed: out of memory";
+  if (cgroup->OomKilled()) {
+    HULL_LOG(kInfo) << "container " << c.id.substr(0, 12) << ": the OOM killer killed a process in it";
+    if (c.on_oom_kill) c.on_oom_kill();
   }
   return status;
 }

@@ -38,6 +38,9 @@ struct ContainerConfig {
   // The container's address on that network: /etc/hosts maps the hostname to it and
   // /etc/resolv.conf is the host's (container_state.h).
   std::string network_address;
+  // Called once the container has ended, before its cgroup is removed, when the cgroup
+  // counted a kill by the kernel's OOM killer (hulld records State.OOMKilled from it).
+  std::function<void()> on_oom_kill;
 };
 
 // The container's capabilities: ResolveCaps, less CAP_MKNOD on cgroup v2 hosts (no
