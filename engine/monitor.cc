@@ -215,10 +215,10 @@ int RunMonitor(const std::string& dir) {
     return 1;
   }
 
-  std::fflush(nullptr);
-  pid_t pid = ::fork();
   std::error_code ec;
   std::filesystem::remove(dir + "/" + kOomMarkerFile, ec);  // an earlier run's
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
   if (pid < 0) return 1;
   if (pid == 0) RunSupervisor(*plan, dir, in->child.get(), out->write.get(), err->write.get());
   out->write.reset();
@@ -265,8 +265,8 @@ int RunMonitor(const std::string& dir) {
   int ws = 0;
   while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
   }
-  if (vm) {
   if (std::filesystem::exists(dir + "/" + kOomMarkerFile, ec)) oom = true;
+  if (vm) {
     std::filesystem::remove_all(plan->vm_work_root, ec);  // what a killed VM runner left
   }
   json exit{{"ExitCode", StatusOf(ws)}, {"FinishedAt", NowRfc3339Nano()}, {"OOMKilled", oom}};
