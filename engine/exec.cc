@@ -14,6 +14,7 @@
 #include "base/logging.h"
 #include "engine/engine.h"
 #include "engine/exec_process.h"
+#include "engine/exec_vm.h"
 #include "engine/monitor.h"
 #include "runtime/namespace/cgroups.h"
 #include "runtime/namespace/container.h"
@@ -227,20 +228,27 @@ Outcome ExecStore::Spawn(const ExecRecord& record, bool detach, ExecStreams* str
   if (c.state != ContainerState::kRunning || c.pid <= 0) {
     return Outcome(ErrorKind::kConflict, "Container " + c.id + " is not running");
   }
-  if (c.runtime == "vm") {
-    return Outcome(ErrorKind::kNotImplemented, "exec into micro-VM containers (runtime vm) is not implemented yet");
-  }
   auto text = base::ReadFileToString(engine_.ContainerDir(c.id) + "/" + kRunPlanFile);
   if (!text.ok()) return Outcome::Internal(text.status());
   auto plan = RunPlanFromJson(*text);
   if (!plan.ok()) return Outcome::Internal(plan.status());
   bool tty = record.config.value("Tty", false) && !detach;
-  auto spec = BuildSpec(*plan, record.config, tty);
-  if (!spec.ok()) return Outcome(ErrorKind::kInvalid, spec.status().message());
-  auto spec_fd = SpecFile(*spec);
-  if (!spec_fd.ok()) return Outcome::Internal(spec_fd.status());
-  UniqueFd container(static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0)));
-  if (!container) return Outcome(ErrorKind::kConflict, "Container " + c.id + " is not running");
+  // Runtime vm: the helper talks to the VM's exec socket (exec_vm.h) instead of joining
+  // the container's namespaces.
+  const bool vm = c.runtime == "vm";
+  Result<UniqueFd> spec_fd = vm ? VmExecSpecFile(*plan, record.config, tty,
+                                                 !detach && record.config.value("AttachStdin", false))
+                                : Result<UniqueFd>(Status::Error(""));
+  if (!vm) {
+    auto spec = BuildSpec(*plan, record.config, tty);
+    if (!spec.ok()) return Outcome(ErrorKind::kInvalid, spec.status().message());
+    spec_fd = SpecFile(*spec);
+    if (!spec_fd.ok()) return Outcome::Internal(spec_fd.status());
+  } else if (!spec_fd.ok()) {
+    return Outcome(ErrorKind::kInvalid, spec_fd.status().message());
+  }
+  UniqueFd container(vm ? -1 : static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0)));
+  if (!vm && !container) return Outcome(ErrorKind::kConflict, "Container " + c.id + " is not running");
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return Outcome::Internal(Status::Errno("socketpair"));
@@ -251,6 +259,7 @@ Outcome ExecStore::Spawn(const ExecRecord& record, bool detach, ExecStreams* str
   std::vector<std::pair<int, int>> fds = {{0, null->get()}, {1, null->get()}, {2, null->get()},
                                          {kExecSpecFd, spec_fd->get()}, {kExecControlFd, child_ctl.get()},
                                          {kExecContainerFd, container.get()}};
+  if (vm) fds.pop_back();
   Pipe in, out, err;
   if (!detach && !tty) {
     auto o = MakePipe(), e = MakePipe();

@@ -18,6 +18,7 @@
 #include "engine/json_log.h"
 #include "engine/monitor_stdin.h"
 #include "runtime/vm/container.h"
+#include "runtime/vm/exec_client.h"
 #include "rootfs-builder/content_store.h"
 
 namespace hull::engine {
@@ -124,6 +125,7 @@ int RunVmSupervisor(const RunPlan& plan) {
   vm.hostname = c.spec.hostname.empty() ? c.id.substr(0, 12) : c.spec.hostname;
   vm.image_disk = plan.vm_image_disk;
   vm.work_root = plan.vm_work_root;
+  vm.exec_socket = plan.vm_work_root + "/" + runtime::vm::kExecSocketName;  // exec_vm.h
   std::error_code ec;
   std::filesystem::create_directories(vm.work_root, ec);
   return runtime::vm::RunVmContainer(vm);
