@@ -73,6 +73,7 @@ int RunPs(const std::vector<std::string>& args);        // ps.cc
 int RunLogs(const std::vector<std::string>& args);      // logs.cc
 int RunInspect(const std::vector<std::string>& args);   // inspect.cc
 int RunExec(const std::vector<std::string>& args);      // exec.cc
+int RunPort(const std::vector<std::string>& args);      // port.cc
 
 }  // namespace hull::cli
 

@@ -26,6 +26,7 @@ const std::vector<Command>& Commands() {
       {"logs", "Show a container's output (hulld)", &RunLogs},
       {"exec", "Run a command in a running container (hulld)", &RunExec},
       {"inspect", "Show containers' or images' details as JSON", &RunInspect},
+      {"port", "List a container's published ports (hulld)", &RunPort},
       {"wait", "Wait for containers to stop and print their exit codes (hulld)", &RunWait},
       {"images", "List images", &RunImages},
       {"rmi", "Remove an image", &RunRmi},

@@ -6,8 +6,10 @@
 // says Locked; Network has its own lock and never calls back.
 #include "base/logging.h"
 #include "engine/engine.h"
+#include "engine/images.h"
 #include "engine/monitor.h"
 #include "engine/network/docker_ports.h"
+#include "rootfs-builder/image_builder.h"
 
 namespace hull::engine {
 
@@ -21,12 +23,32 @@ bool OnBridge(const json& host) {
   return mode.empty() || mode == "default" || mode == "bridge";
 }
 
+// Docker's -P: the container's ExposedPorts (its Config's and its image's).
+std::vector<std::string> ExposedPorts(const ContainerRecord& r, const std::vector<std::string>& image_ports) {
+  std::vector<std::string> out = image_ports;
+  if (const auto it = r.config.find("ExposedPorts"); it != r.config.end() && it->is_object()) {
+    for (const auto& [key, value] : it->items()) out.push_back(key);
+  }
+  return out;
+}
+
 }  // namespace
 
 Outcome Engine::ConnectNetwork(const ContainerRecord& r, RunPlan* plan) {
   if (!network_ || !OnBridge(r.host_config)) return Outcome();
   auto ports = network::ParsePortBindings(r.host_config.contains("PortBindings") ? r.host_config["PortBindings"] : json());
   if (!ports.ok()) return Outcome(ErrorKind::kInvalid, ports.status().message());
+  if (r.host_config.value("PublishAllPorts", false)) {
+    std::vector<std::string> image_ports;
+    if (auto image = FindImage(store_, r.image_id); image.ok()) {
+      if (auto stored = rootfs::ReadStoredImage(store_, image->manifest); stored.ok()) {
+        image_ports = stored->config.defaults.exposed_ports;
+      }
+    }
+    if (Status s = network::AddPublishAll(ExposedPorts(r, image_ports), &*ports); !s.ok()) {
+      return Outcome(ErrorKind::kInvalid, s.message());
+    }
+  }
   if (r.runtime == "vm") {  // a tap on the bridge, the guest's eth0 (runtime/vm)
     auto tap = network_->ConnectVm(r.id, *ports);
     if (!tap.ok()) {

@@ -8,6 +8,7 @@
 
 #include "base/logging.h"
 #include "base/unique_fd.h"
+#include "engine/network/host_ports.h"
 #include "engine/network/netlink.h"
 #include "engine/network/ruleset.h"
 
@@ -104,7 +105,9 @@ Status Network::ApplyLocked() const {
 
 Result<AttachPlan> Network::Connect(const std::string& id, const std::vector<PortBinding>& ports) {
   std::lock_guard lock(mu_);
-  ASSIGN_OR_RETURN(Endpoint e, pool_.Allocate(id, ports));
+  std::vector<PortBinding> resolved = ports;  // HostPort 0: a random free one (host_ports.h)
+  RETURN_IF_ERROR(PickHostPorts(&resolved, pool_.endpoints(), id, EphemeralPortRange(), &next_port_));
+  ASSIGN_OR_RETURN(Endpoint e, pool_.Allocate(id, resolved));
   if (Status s = ApplyLocked(); !s.ok()) {
     (void)pool_.Release(id);
     (void)ApplyLocked();

@@ -57,7 +57,8 @@ class Network {
   // bridge, loads the pool and applies the rules for the endpoints it holds.
   static base::Result<std::unique_ptr<Network>> Open(const NetworkOptions& options);
 
-  // Gives the container an address (its old one if it has one) and publishes its ports.
+  // Gives the container an address (its old one if it has one) and publishes its ports
+  // (a host_port of 0 becomes a random free one; EndpointOf shows which).
   base::Result<AttachPlan> Connect(const std::string& id, const std::vector<PortBinding>& ports);
   // For a micro-VM: an address, its ports, and a tap on the bridge (TapName) that the VM
   // runtime attaches as the guest's eth0; the tap is deleted by Disconnect.
@@ -82,6 +83,7 @@ class Network {
   Ipv4Net subnet_;
   mutable std::mutex mu_;
   AddressPool pool_;  // guarded by mu_
+  uint16_t next_port_ = 0;  // guarded by mu_: where the next random host port search starts
 };
 
 }  // namespace hull::engine::network

@@ -3,7 +3,10 @@
 // ports answer on the namespace's loopback and on the bridge address, --network none and
 // host, nothing left after rm (veth, rules, address), addresses kept across a SIGKILLed
 // hulld, and a micro-VM (qemu under TCG) on a tap on the same bridge.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/unique_fd.h"
 #include "tests/daemon/hulld_fixture.h"
 #include "tests/rootfs/local_registry.h"
 
@@ -197,6 +201,57 @@ TEST_F(BridgeNetwork, BadPortBindingsAreRefused) {
   auto net = Http("POST", "/containers/create",
                   R"({"Image": "hull/busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": "mynet"}})");
   EXPECT_EQ(net.status, 400) << net.body;
+}
+
+// -p 80 and -p 127.0.0.1::80 (HostPort ""), as Docker does: a free port of the kernel's
+// ephemeral range, shown by inspect, docker port and hull port, and answering there.
+TEST_F(BridgeNetwork, RandomHostPortIsPickedShownAndAnswers) {
+  ASSERT_EQ(Sh("echo 40000 40009 > /proc/sys/net/ipv4/ip_local_port_range").exit_status, 0);  // this namespace's
+  // A host socket holds the first port of the range: it is skipped.
+  base::UniqueFd holder(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(40000);
+  ASSERT_EQ(::bind(holder.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+  ASSERT_EQ(::listen(holder.get(), 1), 0);
+  RunDetached({"-p", "80", "-p", "127.0.0.1::81", "hull/busybox", "sh", "-c", kServe}, "web");
+  std::string id = Inspect("web", "{{.Id}}");
+  EXPECT_EQ(Inspect("web", "{{json .NetworkSettings.Ports}}"),
+            R"({"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"40001"}],"81/tcp":[{"HostIp":"127.0.0.1","HostPort":"40002"}]})");
+  EXPECT_EQ(Inspect("web", "{{json .HostConfig.PortBindings}}"),
+            R"({"80/tcp":[{"HostIp":"","HostPort":""}],"81/tcp":[{"HostIp":"127.0.0.1","HostPort":""}]})");
+  EXPECT_EQ(HttpGet("http://127.0.0.1:40001/"), "hello from " + id.substr(0, 12) + "\n");
+  auto port = Docker({"port", "web", "80"});
+  EXPECT_EQ(port.out, "0.0.0.0:40001\n") << port.err;
+  auto hull_port = RunTool({HULL_CLI_PATH, "-H", "unix://" + socket_, "port", "web"}, 30);
+  EXPECT_EQ(hull_port.out, "80/tcp -> 0.0.0.0:40001\n81/tcp -> 127.0.0.1:40002\n") << hull_port.err;
+  auto none = RunTool({HULL_CLI_PATH, "-H", "unix://" + socket_, "port", "web", "82"}, 30);
+  EXPECT_EQ(none.exit_status, 1);
+  EXPECT_NE(none.err.find("No public port '82/tcp' published for web"), std::string::npos) << none.err;
+  // A second container gets the next free one, not the first's.
+  RunDetached({"-p", "0:80", "hull/busybox", "sleep", "300"}, "second");
+  EXPECT_EQ(Inspect("second", "{{json .NetworkSettings.Ports}}"), R"({"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"40003"}]})");
+}
+
+// -P publishes every exposed port (docker run --expose here; the image's ExposedPorts
+// join them) on random host ports; a port given with -p keeps its host port.
+TEST_F(BridgeNetwork, PublishAllUsesRandomPortsForExposedPorts) {
+  ASSERT_EQ(Sh("echo 41000 41009 > /proc/sys/net/ipv4/ip_local_port_range").exit_status, 0);
+  RunDetached({"-P", "--expose", "80", "--expose", "53/udp", "-p", "18081:81", "hull/busybox", "sh", "-c", kServe}, "all");
+  std::string id = Inspect("all", "{{.Id}}");
+  auto ports = nlohmann::json::parse(Inspect("all", "{{json .NetworkSettings.Ports}}"));
+  EXPECT_EQ(ports["81/tcp"][0]["HostPort"], "18081") << ports;
+  std::string p80 = ports["80/tcp"][0].value("HostPort", "");
+  std::string p53 = ports["53/udp"][0].value("HostPort", "");
+  EXPECT_TRUE(p80 >= "41000" && p80 <= "41009") << ports;
+  EXPECT_TRUE(p53 >= "41000" && p53 <= "41009") << ports;
+  EXPECT_EQ(HttpGet("http://127.0.0.1:" + p80 + "/"), "hello from " + id.substr(0, 12) + "\n");
+  auto bad = Http("POST", "/containers/create",
+                  R"({"Image": "hull/busybox", "Cmd": ["true"], "ExposedPorts": {"80/sctp": {}}, "HostConfig": {"PublishAllPorts": true}})");
+  ASSERT_EQ(bad.status, 201) << bad.body;
+  std::string bad_id = nlohmann::json::parse(bad.body).value("Id", "");
+  auto start = Http("POST", "/containers/" + bad_id + "/start");
+  EXPECT_EQ(start.status, 400) << start.body;
 }
 
 }  // namespace
