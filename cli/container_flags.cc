@@ -133,7 +133,6 @@ std::variant<RunOptions, int> ParseRunOptions(const std::vector<std::string>& ar
       ("env-file", po::value(&env_files)->composing(), "read KEY=value lines from a file")
       ("publish,p", po::value(&o.publish)->composing(), "publish a port: [IP:][HOST:]CONTAINER[/udp] (hulld)")
       ("publish-all,P", po::bool_switch(&o.publish_all), "publish the image's exposed ports on random host ports (hulld)")
-      ("publish-all,P", po::bool_switch(&o.publish_all), "publish the image's exposed ports on random host ports (hulld)")
       ("volume,v", po::value(&o.volumes)->composing(), "bind a volume: HOST:CONTAINER[:ro] (NAME:CONTAINER, a named volume: hulld)")
       ("workdir,w", po::value(&spec.workdir), "working directory inside the container")
       ("user,u", po::value(&spec.user), "name|uid[:group|gid]")
@@ -243,7 +242,6 @@ Result<std::string> CreateBody(const RunOptions& o) {
     config["ExposedPorts"] = exposed;
     host["PortBindings"] = bindings;
   }
-  if (o.publish_all) host["PublishAllPorts"] = true;
   if (o.publish_all) host["PublishAllPorts"] = true;
   config["HostConfig"] = host;
   return config.dump();

@@ -25,7 +25,6 @@ struct RunOptions {
   std::string network;               // --network as given; "" = the default
   std::vector<std::string> publish;  // -p [IP:][HOST:]CONTAINER[/PROTO]
   bool publish_all = false;          // -P: the image's exposed ports on random host ports
-  bool publish_all = false;          // -P: the image's exposed ports on random host ports
   std::vector<std::string> volumes;  // -v HOST:CONTAINER[:ro]
   std::string vmm;                   // --vmm (direct mode)
   bool no_jail = false;              // --no-jail (direct mode; hulld has its own --no-jail)
