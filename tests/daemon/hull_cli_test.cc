@@ -183,5 +183,32 @@ TEST_F(HullCliTest, WithoutHulldRunWorksDirectlyAndDaemonCommandsSayHowToStartIt
   EXPECT_TRUE(LiveMonitors().empty());
 }
 
+// -v in direct mode (--runtime ns): the runtime binds the host path as hulld's containers
+// get it (missing host path created, :ro refused writes); named volumes and -p/-P say
+// that they need hulld and why.
+TEST_F(HullCliTest, DirectModeBindsVolumesAndRefusesPortsClearly) {
+  StopHulld(SIGTERM);
+  auto direct = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/env", "HULL_ROOT=" + dir_ + "/direct", HULL_CLI_PATH, "run", "--runtime", "ns"});
+    return hull::testing::RunProcess(args, 60);
+  };
+  std::string host = dir_ + "/vol";
+  auto rw = direct({"-v", host + ":/data", "-v", host + ":/ro:ro", "hull/busybox", "sh", "-c",
+                    "echo written > /data/f; cat /ro/f; touch /ro/x 2>/dev/null || echo ro-refused"});
+  EXPECT_EQ(rw.exit_status, 0) << rw.err;
+  EXPECT_EQ(rw.out, "written\nro-refused\n") << rw.err;
+  auto f = hull::testing::RunProcess({"/bin/cat", host + "/f"}, 10);
+  EXPECT_EQ(f.out, "written\n");
+  auto named = direct({"-v", "data:/data", "hull/busybox", "true"});
+  EXPECT_EQ(named.exit_status, 125);
+  EXPECT_NE(named.err.find("named volumes need hulld"), std::string::npos) << named.err;
+  auto relative = direct({"-v", "rel/path:/data", "hull/busybox", "true"});
+  EXPECT_EQ(relative.exit_status, 125) << relative.err;
+  auto port = direct({"-p", "8080:80", "hull/busybox", "true"});
+  EXPECT_EQ(port.exit_status, 125);
+  EXPECT_NE(port.err.find("-p needs hulld: ports are published by hulld's bridge network"), std::string::npos) << port.err;
+  EXPECT_NE(direct({"-P", "hull/busybox", "true"}).err.find("-P needs hulld"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hull::daemon_testing
