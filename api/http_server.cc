@@ -66,9 +66,12 @@ void ParseTarget(std::string_view target, HttpRequest* req) {
   }
 }
 
+// The routes whose body is an image tarball: /images/load, and /images/create (import
+// with fromSrc=-; a pull has no body).
 bool IsLoadTarget(std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));
-  return path.size() >= 12 && path.substr(path.size() - 12) == "/images/load";
+  auto ends = [&](std::string_view s) { return path.size() >= s.size() && path.substr(path.size() - s.size()) == s; };
+  return ends("/images/load") || ends("/images/create");
 }
 
 // One connection, served on its own thread; also the ResponseWriter of its requests.

@@ -1,5 +1,6 @@
 // Images: GET /images/json, GET /images/{name}/json, POST /images/create (pull, with
-// Docker's JSON progress stream), DELETE /images/{name}, POST /images/load.
+// Docker's JSON progress stream; import with fromSrc=-), DELETE /images/{name}, POST
+// /images/load.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -123,12 +124,39 @@ class JsonProgress : public rootfs::PullProgress {
   std::map<std::string, uint64_t> reported_;
 };
 
-void PullImage(ApiContext& ctx, const HttpRequest& req, ResponseWriter& w) {
-  std::string from = req.Query("fromImage");
-  if (from.empty()) {
-    return SendError(w, 400, req.query.count("fromSrc") ? "import (fromSrc) is not supported by hulld yet"
-                                                         : "fromImage is required");
+// POST /images/create?fromSrc=-&repo=R&tag=T: the body is a root filesystem tarball
+// (plain or compressed), imported as a one-layer image named R:T, as `docker import`
+// does; the answer is Docker's one JSON line {"status": "sha256:<image ID>"}.
+void ImportImage(ApiContext& ctx, const HttpRequest& req, ResponseWriter& w) {
+  if (req.Query("fromSrc") != "-") {
+    return SendError(w, 400, "import from a URL is not supported by hulld: send the tarball as the body (fromSrc=-)");
   }
+  if (!req.Query("changes").empty()) return SendError(w, 400, "import --change is not supported by hulld yet");
+  std::string repo = req.Query("repo"), tag = req.Query("tag");
+  if (repo.empty()) return SendError(w, 400, "hulld names every imported image: give a repository (repo=NAME)");
+  std::string name = repo + (tag.empty() ? "" : ":" + tag);
+  if (auto ref = rootfs::ParseReference(name); !ref.ok()) {
+    return SendError(w, 400, "invalid reference format: " + ref.status().message());
+  }
+  const auto& store = ctx.engine.store();
+  auto dir = store.MakeTempDir("import");
+  if (!dir.ok()) return SendError(w, 500, dir.status().message());
+  std::string path = *dir + "/rootfs.tar";
+  base::Status written = [&]() -> base::Status {
+    ASSIGN_OR_RETURN(base::UniqueFd fd, base::OpenFile(path, O_WRONLY | O_CREAT | O_EXCL, 0600));
+    return base::WriteFully(fd.get(), req.body.data(), req.body.size());
+  }();
+  auto imported = written.ok() ? rootfs::ImportRootfs(store, path, name) : base::Result<rootfs::ImageRecord>(written);
+  std::error_code ec;
+  std::filesystem::remove_all(*dir, ec);
+  if (!imported.ok()) return SendError(w, written.ok() ? 400 : 500, imported.status().message());
+  w.Send(200, "application/json", json{{"status", imported->config.str()}}.dump() + "\r\n");
+}
+
+void PullImage(ApiContext& ctx, const HttpRequest& req, ResponseWriter& w) {
+  if (req.query.count("fromSrc")) return ImportImage(ctx, req, w);
+  std::string from = req.Query("fromImage");
+  if (from.empty()) return SendError(w, 400, "fromImage is required");
   std::string tag = req.Query("tag");
   std::string ref = from;
   if (!tag.empty()) ref += (tag.rfind("sha256:", 0) == 0 ? "@" : ":") + tag;

@@ -157,5 +157,30 @@ TEST_F(DockerCli, LoadsADockerSaveArchive) {
   EXPECT_NE(bad.exit_status, 0);
 }
 
+// docker import (POST /images/create?fromSrc=-&repo=...): a root filesystem tarball in
+// the body becomes an image that runs; a URL source and a missing name are 400s.
+TEST_F(DockerCli, ImportsARootfsTarballFromTheBody) {
+  std::string tree = dir_ + "/tree";
+  auto made = hull::rootfs::testing::RunTool(
+      {"sh", "-c", "mkdir -p " + tree + "/bin && cp /bin/busybox " + tree + "/bin/ && ln -s busybox " + tree +
+                       "/bin/sh && echo imported > " + tree + "/hello && tar -C " + tree + " -czf " + dir_ +
+                       "/rootfs.tar.gz ."});
+  ASSERT_EQ(made.exit_status, 0) << made.err;
+  auto import = Docker({"import", dir_ + "/rootfs.tar.gz", "tests/imported:v2"});
+  ASSERT_EQ(import.exit_status, 0) << import.err;
+  EXPECT_EQ(import.out.rfind("sha256:", 0), 0u) << import.out;
+  auto id = Docker({"image", "inspect", "-f", "{{.Id}}", "tests/imported:v2"});
+  EXPECT_EQ(id.out, import.out) << id.err;
+  auto run = Docker({"run", "--rm", "tests/imported:v2", "/bin/sh", "-c", "cat /hello"});
+  EXPECT_EQ(run.out, "imported\n") << run.err;
+  auto url = Http("POST", "/images/create?fromSrc=http://127.0.0.1:1/x.tar&repo=x");
+  EXPECT_EQ(url.status, 400) << url.body;
+  auto unnamed = Http("POST", "/images/create?fromSrc=-", "not a tarball");
+  EXPECT_EQ(unnamed.status, 400) << unnamed.body;
+  auto garbage = Http("POST", "/images/create?fromSrc=-&repo=tests/garbage", "not a tarball");
+  EXPECT_EQ(garbage.status, 400) << garbage.body;
+  EXPECT_EQ(Docker({"image", "inspect", "tests/garbage"}).exit_status, 1);
+}
+
 }  // namespace
 }  // namespace hull::daemon_testing

@@ -183,6 +183,22 @@ TEST_F(HullCliTest, WithoutHulldRunWorksDirectlyAndDaemonCommandsSayHowToStartIt
   EXPECT_TRUE(LiveMonitors().empty());
 }
 
+// hull import through hulld (POST /images/create?fromSrc=-): the image is hulld's.
+TEST_F(HullCliTest, ImportGoesThroughHulld) {
+  std::string tree = dir_ + "/tree";
+  auto made = hull::testing::RunProcess(
+      {"/bin/sh", "-c", "mkdir -p " + tree + "/bin && cp /bin/busybox " + tree + "/bin/ && ln -s busybox " + tree +
+                       "/bin/sh && tar -C " + tree + " -cf " + dir_ + "/rootfs.tar ."}, 30);
+  ASSERT_EQ(made.exit_status, 0) << made.err;
+  auto import = Hull({"import", dir_ + "/rootfs.tar", "tests/viahull:1"});
+  ASSERT_EQ(import.exit_status, 0) << import.err;
+  EXPECT_EQ(import.out.rfind("sha256:", 0), 0u) << import.out;
+  auto images = Http("GET", "/images/json");
+  EXPECT_NE(images.body.find("tests/viahull:1"), std::string::npos) << images.body;
+  auto run = Hull({"run", "--rm", "tests/viahull:1", "/bin/sh", "-c", "echo from-import"});
+  EXPECT_EQ(run.out, "from-import\n") << run.err;
+}
+
 // -v in direct mode (--runtime ns): the runtime binds the host path as hulld's containers
 // get it (missing host path created, :ro refused writes); named volumes and -p/-P say
 // that they need hulld and why.
