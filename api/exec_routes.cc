@@ -8,8 +8,11 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
+#include "api/detach_keys.h"
 #include "api/routes.h"
 #include "api/stream_routes.h"
 #include "base/unique_fd.h"
@@ -23,12 +26,15 @@ namespace {
 
 // Bytes from the client go to `input` until the client half-closes (then `input` is
 // closed: the process reads end of file); output goes to the client until it ends.
-void Relay(ResponseWriter& w, engine::ExecStreams& s) {
+// False when the client typed the detach keys first (the streams are left as they are).
+bool Relay(ResponseWriter& w, engine::ExecStreams& s, DetachKeyFilter& keys) {
   int client = w.ClientFd();
-  std::string early = w.TakeBuffered();
+  std::string early;
+  bool detached = keys.Feed(w.TakeBuffered(), &early);
   if (s.input && !early.empty() && !base::WriteFully(s.input.get(), early.data(), early.size()).ok()) {
     s.input.reset();
   }
+  if (detached) return false;
   bool reading = s.input.valid() && client >= 0;
   char buf[16384];
   while (s.output || s.errors) {
@@ -37,12 +43,15 @@ void Relay(ResponseWriter& w, engine::ExecStreams& s) {
                      {s.errors ? s.errors.get() : -1, POLLIN, 0}};
     if (::poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
-      return;
+      return true;
     }
     if (fds[0].revents) {
       ssize_t n = ::read(client, buf, sizeof buf);
+      std::string in;
+      bool detached = n > 0 && keys.Feed(std::string_view(buf, static_cast<size_t>(n)), &in);
       if (n > 0) {
-        if (!base::WriteFully(s.input.get(), buf, static_cast<size_t>(n)).ok()) reading = false;
+        if (!base::WriteFully(s.input.get(), in.data(), in.size()).ok()) reading = false;
+        if (detached) return false;  // what came before the keys is written
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         reading = false;  // the client closed its side: end of file for the process
         s.input.reset();
@@ -60,6 +69,23 @@ void Relay(ResponseWriter& w, engine::ExecStreams& s) {
       }
     }
   }
+  return true;
+}
+
+// After a detach the process runs on with its stdin and terminal held open; its output
+// is read and dropped until it ends (as nobody is attached), then everything closes.
+void DrainDetached(engine::ExecStreams s) {
+  std::thread([s = std::move(s)]() mutable {
+    char buf[16384];
+    while (s.output || s.errors) {
+      pollfd fds[2] = {{s.output ? s.output.get() : -1, POLLIN, 0}, {s.errors ? s.errors.get() : -1, POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
+      base::UniqueFd* streams[2] = {&s.output, &s.errors};
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].revents && ::read(streams[i]->get(), buf, sizeof buf) <= 0 && errno != EINTR) streams[i]->reset();
+      }
+    }
+  }).detach();
 }
 
 void CreateExec(ApiContext& ctx, const HttpRequest& req, const std::string& container, ResponseWriter& w) {
@@ -77,6 +103,10 @@ void StartExec(ApiContext& ctx, const HttpRequest& req, const std::string& id, R
   json detach_field = body.value("Detach", json());
   if (!detach_field.is_null() && !detach_field.is_boolean()) return SendError(w, 400, "invalid JSON: Detach must be a boolean");
   bool detach = detach_field.is_boolean() && detach_field.get<bool>();
+  engine::ExecRecord record;
+  if (engine::Outcome o = ctx.execs.Get(id, &record); !o.ok()) return SendOutcome(w, o);
+  auto keys = ParseDetachKeys(req.Query("detachKeys", record.config.value("DetachKeys", "")));
+  if (!keys.ok()) return SendError(w, 400, keys.status().message());
   engine::ExecStreams s;
   engine::Outcome o = ctx.execs.Start(id, detach, &s);
   if (!o.ok()) return SendOutcome(w, o);
@@ -88,7 +118,11 @@ void StartExec(ApiContext& ctx, const HttpRequest& req, const std::string& id, R
     std::string text = s.error + "\r\n";
     (void)w.Write(s.tty ? text : Frame(1, text));
   }
-  Relay(w, s);
+  DetachKeyFilter filter(*keys);
+  if (!Relay(w, s, filter)) {
+    DrainDetached(std::move(s));
+    return w.End();
+  }
   while (!ctx.execs.WaitEnded(id, 500) && !w.ClientGone()) {
   }
   w.End();

@@ -9,6 +9,7 @@
 #include <deque>
 #include <thread>
 
+#include "api/detach_keys.h"
 #include "engine/json_log.h"
 #include "engine/monitor_stdin.h"
 
@@ -46,8 +47,9 @@ bool Emit(ResponseWriter& w, const StreamOptions& o, const engine::LogEntry& e) 
 // Follows the log until the container is no longer created/running and the log is
 // drained, or the client has gone.
 void Follow(ApiContext& ctx, const std::string& id, engine::JsonLogReader& reader,
-            const StreamOptions& o, ResponseWriter& w) {
+            const StreamOptions& o, ResponseWriter& w, const std::atomic<bool>* detached = nullptr) {
   for (;;) {
+    if (detached && *detached) return;  // the client typed its detach keys
     ContainerRecord r;
     bool done = !ctx.engine.Get(id, &r).ok() ||
                 (r.state != ContainerState::kRunning && r.state != ContainerState::kCreated);
@@ -61,10 +63,13 @@ void Follow(ApiContext& ctx, const std::string& id, engine::JsonLogReader& reade
 
 // The client's bytes to the container's stdin, through its monitor (monitor_stdin.h),
 // until the client closes its side (then the monitor's connection is half-closed too:
-// with StdinOnce the container reads end of file) or `done`. The monitor may not be
+// with StdinOnce the container reads end of file) or `done`, or until the client types
+// the detach keys: then `detached`, and the monitor is told first, so the container's
+// stdin stays open for a later attach. The monitor may not be
 // there yet (docker run attaches before it starts the container): until it is, the
 // client's bytes wait in the socket.
-void RelayStdin(ApiContext& ctx, const std::string& id, ResponseWriter& w, const std::atomic<bool>& done) {
+void RelayStdin(ApiContext& ctx, const std::string& id, ResponseWriter& w, const std::atomic<bool>& done,
+                DetachKeyFilter keys, std::atomic<bool>& detached) {
   std::string dir = ctx.engine.ContainerDir(id);
   base::UniqueFd monitor;
   while (!done) {
@@ -76,8 +81,12 @@ void RelayStdin(ApiContext& ctx, const std::string& id, ResponseWriter& w, const
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (!monitor) return;
-  std::string early = w.TakeBuffered();
-  if (!base::WriteFully(monitor.get(), early.data(), early.size()).ok()) return;
+  auto forward = [&](std::string_view data) {
+    std::string out;
+    if (keys.Feed(data, &out)) detached = true;
+    return base::WriteFully(monitor.get(), out.data(), out.size()).ok();
+  };
+  if (!forward(w.TakeBuffered())) return;
   int client = w.ClientFd();
   char buf[16384];
   while (!done && client >= 0) {
@@ -87,7 +96,17 @@ void RelayStdin(ApiContext& ctx, const std::string& id, ResponseWriter& w, const
     ssize_t got = ::read(client, buf, sizeof buf);
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (got <= 0) break;  // the client closed its side (or went away)
-    if (!base::WriteFully(monitor.get(), buf, static_cast<size_t>(got)).ok()) return;
+    if (!forward(std::string_view(buf, static_cast<size_t>(got)))) return;
+    if (detached) break;
+  }
+  if (detached) {
+    // Acknowledged (the monitor closes the connection) before this one ends.
+    if (auto note = engine::ConnectMonitor(dir, "detach"); note.ok()) {
+      char c;
+      pollfd p{note->get(), POLLIN, 0};
+      if (::poll(&p, 1, 2000) > 0) (void)!::read(note->get(), &c, 1);
+    }
+    return;
   }
   ::shutdown(monitor.get(), SHUT_WR);
 }
@@ -146,14 +165,16 @@ void ServeAttach(ApiContext& ctx, const HttpRequest& req, const std::string& id,
   o.stderr_wanted = req.QueryBool("stderr");
   o.tty = r.config.value("Tty", false);
   bool logs = req.QueryBool("logs");
+  auto keys = ParseDetachKeys(req.Query("detachKeys"));
+  if (!keys.ok()) return SendError(w, 400, keys.status().message());
   auto reader = engine::JsonLogReader::Open(r.log_path, /*from_end=*/!logs && r.state == ContainerState::kRunning);
   if (!w.Hijack(o.tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream")) return;
-  std::atomic<bool> done{false};
+  std::atomic<bool> done{false}, detached{false};
   std::thread stdin_relay;
   if (req.QueryBool("stdin") && r.config.value("OpenStdin", false)) {
-    stdin_relay = std::thread([&] { RelayStdin(ctx, r.id, w, done); });
+    stdin_relay = std::thread([&] { RelayStdin(ctx, r.id, w, done, DetachKeyFilter(*keys), detached); });
   }
-  if (req.QueryBool("stream", true)) Follow(ctx, r.id, reader, o, w);
+  if (req.QueryBool("stream", true)) Follow(ctx, r.id, reader, o, w, &detached);
   done = true;
   if (stdin_relay.joinable()) stdin_relay.join();
   w.End();

@@ -90,6 +90,11 @@ void StdinServer::ReadClient(Client& c) {
   if (line == "stdin" && target_ && !closing_) {
     c.is_stdin = true;
     pending_.append(rest);
+  } else if (line == "detach") {
+    // hulld's attach saw the detach keys and is about to end its stdin connection; that
+    // end must not close the container's stdin (StdinOnce), as Docker's detach does not.
+    for (Client& other : clients_) other.detached = other.detached || other.is_stdin;
+    c.fd.reset();
   } else if (std::sscanf(line.c_str(), "resize %d %d", &rows, &cols) == 2 && rows >= 0 && cols >= 0) {
     if (on_resize) on_resize(rows, cols);
     c.fd.reset();
@@ -99,7 +104,7 @@ void StdinServer::ReadClient(Client& c) {
 }
 
 void StdinServer::EndStdin(Client& c) {
-  if (c.is_stdin && close_after_one_) closing_ = true;  // closed once what it sent is written
+  if (c.is_stdin && close_after_one_ && !c.detached) closing_ = true;  // closed once what it sent is written
   c.fd.reset();
 }
 

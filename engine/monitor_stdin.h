@@ -3,7 +3,8 @@
 // "stdin\n" followed by bytes for the container's stdin (the pipe or, with a terminal,
 // the pty the supervisor reads), or "resize ROWS COLS\n". When a stdin connection ends
 // and the container has StdinOnce (docker run -i), the container's stdin is closed, so
-// it reads end of file. The server side runs in the monitor's poll loop (one thread);
+// it reads end of file — unless a "detach\n" connection came first (the client typed its
+// detach keys; the monitor closes that connection once noted). The server side runs in the monitor's poll loop (one thread);
 // ConnectMonitor is what hulld's attach and resize routes call.
 #pragma once
 
@@ -41,6 +42,7 @@ class StdinServer {
     base::UniqueFd fd;
     std::string head;      // the first line, until it is complete
     bool is_stdin = false;
+    bool detached = false;  // its client typed the detach keys: its end keeps stdin open
   };
   void ReadClient(Client& c);
   void EndStdin(Client& c);
