@@ -34,7 +34,8 @@ void Route(ApiContext& ctx, const HttpRequest& req, ResponseWriter& w) {
   if (std::regex_match(path, m, kVersion)) path = m[1];
   HULL_LOG(kDebug) << req.method << " " << req.path;
   if (RouteSystem(ctx, req, path, w) || RouteImages(ctx, req, path, w) ||
-      RouteContainers(ctx, req, path, w) || RouteExec(ctx, req, path, w)) {
+      RouteContainers(ctx, req, path, w) || RouteExec(ctx, req, path, w) ||
+      RouteStats(ctx, req, path, w)) {
     return;
   }
   SendError(w, 404, "page not found");

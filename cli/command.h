@@ -74,6 +74,7 @@ int RunLogs(const std::vector<std::string>& args);      // logs.cc
 int RunInspect(const std::vector<std::string>& args);   // inspect.cc
 int RunExec(const std::vector<std::string>& args);      // exec.cc
 int RunPort(const std::vector<std::string>& args);      // port.cc
+int RunStats(const std::vector<std::string>& args);     // stats.cc
 
 }  // namespace hull::cli
 
