@@ -194,7 +194,7 @@ int ServeApi(const vmm::VmmCommandLine& flags, MetricsOutput& metrics) {
       signalfd_siginfo info{};
       if (read(signal_fd.get(), &info, sizeof(info)) == sizeof(info)) {
         (*controller)->Ended();
-        if (metrics.file) (void)metrics.file->Write((*controller)->MetricsText());
+        if (metrics.file) (void)metrics.file->Write([&] { return (*controller)->MetricsText(); });
         return ReportEnd({vmm::VmEndKind::kSignal, info.ssi_signo, "before the VM was started"});
       }
     }

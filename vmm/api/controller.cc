@@ -228,7 +228,7 @@ Reply Controller::Flush() const {
     return Reply::Refused("FlushMetrics: there is no metrics file; start hull-vmm with "
                           "--metrics-path FILE (or metrics.metrics_path in --config)");
   }
-  if (base::Status s = metrics_file_->Write(Metrics().body); !s.ok()) {
+  if (base::Status s = metrics_file_->Write([this] { return Metrics().body; }); !s.ok()) {
     return Reply::Refused("FlushMetrics: " + s.message());
   }
   return Reply::Done();

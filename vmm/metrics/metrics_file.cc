@@ -19,8 +19,17 @@ base::Result<std::unique_ptr<MetricsFile>> MetricsFile::Open(const std::string& 
 }
 
 base::Status MetricsFile::Write(const std::string& json_object) {
-  std::string line = json_object + "\n";
   std::lock_guard<std::mutex> lock(mu_);
+  return WriteLocked(json_object);
+}
+
+base::Status MetricsFile::Write(const std::function<std::string()>& compose) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return WriteLocked(compose());
+}
+
+base::Status MetricsFile::WriteLocked(const std::string& json_object) {
+  std::string line = json_object + "\n";
   ssize_t n;
   do {
     n = ::write(fd_.get(), line.data(), line.size());
@@ -81,7 +90,7 @@ void MetricsFlusher::Stop() {
 }
 
 void MetricsFlusher::Flush() {
-  if (base::Status s = file_->Write(compose_()); !s.ok()) {
+  if (base::Status s = file_->Write(compose_); !s.ok()) {
     LOG_WARNING << s.message();
   }
 }

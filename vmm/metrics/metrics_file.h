@@ -28,12 +28,16 @@ class MetricsFile {
 
   // Appends `json_object` and a newline as one write. Any thread.
   [[nodiscard]] base::Status Write(const std::string& json_object);
+  // Composes the line (with its timestamp) and appends it under the same lock, so lines
+  // from the flusher, FlushMetrics and the exit stay in time order. Any thread.
+  [[nodiscard]] base::Status Write(const std::function<std::string()>& compose);
   // Lines that could not be written whole (a full FIFO).
   uint64_t missed() const;
   const std::string& path() const { return path_; }
 
  private:
   MetricsFile(std::string path, base::UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  base::Status WriteLocked(const std::string& json_object);
   const std::string path_;
   mutable std::mutex mu_;
   base::UniqueFd fd_;   // guarded by mu_ for writes

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -68,6 +69,36 @@ TEST_F(MetricsFileTest, AFifoOpensWithoutAReaderAndAFullOneDropsTheLine) {
   for (int i = 0; i < 64 && last.ok(); ++i) last = (*file)->Write("\"" + big + "\"");
   EXPECT_FALSE(last.ok());
   EXPECT_GE((*file)->missed(), 1u);
+}
+
+// The flusher thread, FlushMetrics on the API thread and the exit all write: a line is
+// composed (timestamped) under the file's lock, so lines land in the order they were made.
+TEST_F(MetricsFileTest, LinesComposedByConcurrentWritersLandInOrder) {
+  const std::string path = dir_ + "/metrics.json";
+  auto file = MetricsFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status().message();
+  std::atomic<int> made{0};
+  auto compose = [&] {
+    int n = made.fetch_add(1);
+    std::this_thread::yield();  // widen the window between composing and writing
+    return std::to_string(n);
+  };
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) ASSERT_TRUE((*file)->Write(compose).ok());
+    });
+  }
+  for (auto& w : writers) w.join();
+  auto text = base::ReadFileToString(path);
+  ASSERT_TRUE(text.ok());
+  int expected = 0;
+  size_t start = 0;
+  for (size_t nl; (nl = text->find('\n', start)) != std::string::npos; start = nl + 1) {
+    ASSERT_EQ(text->substr(start, nl - start), std::to_string(expected)) << "line " << expected;
+    ++expected;
+  }
+  EXPECT_EQ(expected, 2000);
 }
 
 TEST_F(MetricsFileTest, AMissingDirectoryIsAnErrorNamingThePath) {
