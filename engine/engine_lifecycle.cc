@@ -18,6 +18,7 @@
 #include "engine/network/docker_ports.h"
 #include "engine/volumes.h"
 #include "engine/proc_file.h"
+#include "engine/json_strings.h"
 #include "rootfs-builder/image_builder.h"
 #include "runtime/container_spec.h"
 
@@ -29,26 +30,19 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<std::string> Strings(const json& j, const char* key) {
-  std::vector<std::string> out;
-  if (!j.contains(key) || j[key].is_null()) return out;
-  if (j[key].is_string()) return {j[key].get<std::string>()};
-  return j[key].get<std::vector<std::string>>();  // an object or a number: type_error, a 400
-}
-
 // Docker's create request → runtime::ContainerSpec (checked; invalid → kInvalid).
 Outcome SpecFromRequest(const json& config, const json& host, const std::string& runtime_name,
                         runtime::ContainerSpec* spec) {
   try {
     spec->runtime = runtime_name;
     spec->image = config.value("Image", "");
-    spec->args = Strings(config, "Cmd");
+    spec->args = StringList(config, "Cmd");
     if (config.contains("Entrypoint") && !config["Entrypoint"].is_null()) {
-      auto ep = Strings(config, "Entrypoint");
+      auto ep = StringList(config, "Entrypoint");
       spec->entrypoint = ep.empty() ? "" : ep[0];
       if (ep.size() > 1) spec->args.insert(spec->args.begin(), ep.begin() + 1, ep.end());
     }
-    spec->env = Strings(config, "Env");
+    spec->env = StringList(config, "Env");
     for (const auto& e : spec->env) {
       if (e.find('=') == std::string::npos) return Outcome(ErrorKind::kInvalid, "invalid environment variable: " + e);
     }
@@ -69,8 +63,8 @@ Outcome SpecFromRequest(const json& config, const json& host, const std::string&
     spec->pids_limit = host.contains("PidsLimit") && host["PidsLimit"].is_number() ? host["PidsLimit"].get<int64_t>() : 0;
     spec->remove = host.value("AutoRemove", false);
     spec->privileged = host.value("Privileged", false);
-    spec->cap_add = Strings(host, "CapAdd");
-    spec->cap_drop = Strings(host, "CapDrop");
+    spec->cap_add = StringList(host, "CapAdd");
+    spec->cap_drop = StringList(host, "CapDrop");
     std::string net = host.value("NetworkMode", "default");
     if (net == "host") {
       spec->network = runtime::NetworkMode::kHost;

@@ -16,6 +16,7 @@
 #include "engine/exec_process.h"
 #include "engine/exec_vm.h"
 #include "engine/monitor.h"
+#include "engine/json_strings.h"
 #include "runtime/namespace/cgroups.h"
 #include "runtime/namespace/container.h"
 #include "runtime/namespace/sync_socket.h"
@@ -29,33 +30,14 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<std::string> Strings(const json& j, const char* key) {
-  std::vector<std::string> out;
-  if (!j.contains(key) || j[key].is_null()) return out;
-  if (j[key].is_string()) return {j[key].get<std::string>()};
-  for (const auto& v : j[key]) out.push_back(v.get<std::string>());
-  return out;
-}
-
-void SetEnv(std::vector<std::string>& env, const std::string& entry) {
-  std::string key = entry.substr(0, entry.find('='));
-  for (auto& e : env) {
-    if (e.compare(0, key.size() + 1, key + "=") == 0) {
-      e = entry;
-      return;
-    }
-  }
-  env.push_back(entry);
-}
-
 // The exec's process: the container's, with the exec's overrides (Docker's rules).
 Result<runtime::ns::ExecSpec> BuildSpec(const RunPlan& plan, const json& config, bool tty) {
   const auto& c = plan.container;
   runtime::ns::ExecSpec s;
   try {
-    s.process.argv = Strings(config, "Cmd");
+    s.process.argv = StringList(config, "Cmd");
     s.process.env = c.process.env;
-    for (const auto& e : Strings(config, "Env")) {
+    for (const auto& e : StringList(config, "Env")) {
       if (e.find('=') == std::string::npos) return Status::Error("invalid environment variable: " + e);
       SetEnv(s.process.env, e);
     }
@@ -95,7 +77,7 @@ Result<UniqueFd> SpecFile(const runtime::ns::ExecSpec& spec) {
 }  // namespace
 
 json ExecInspectJson(const ExecRecord& r) {
-  auto argv = Strings(r.config, "Cmd");
+  auto argv = StringList(r.config, "Cmd");
   json args = json::array();
   for (size_t i = 1; i < argv.size(); ++i) args.push_back(argv[i]);
   return json{{"ID", r.id}, {"ContainerID", r.container_id}, {"Running", r.running},
@@ -116,8 +98,8 @@ Outcome ExecStore::Create(const std::string& ref, const json& config, std::strin
   if (!config.is_object()) return Outcome(ErrorKind::kInvalid, "exec config must be a JSON object");
   std::vector<std::string> cmd;
   try {
-    cmd = Strings(config, "Cmd");
-    (void)Strings(config, "Env");
+    cmd = StringList(config, "Cmd");
+    (void)StringList(config, "Env");
     // Read at start and inspect: a wrong type is refused now (Docker's decoder does).
     for (const char* key : {"Tty", "Privileged", "AttachStdin", "AttachStdout", "AttachStderr"}) {
       if (config.contains(key) && !config[key].is_null()) (void)config[key].get<bool>();

@@ -14,6 +14,7 @@
 
 #include "base/unique_fd.h"
 #include "engine/exec_vm.h"
+#include "engine/json_strings.h"
 #include "guest/spec.h"
 #include "runtime/namespace/container.h"
 #include "runtime/namespace/sync_socket.h"
@@ -119,25 +120,6 @@ namespace {  // exec into a micro-VM (exec_vm.h)
 // What the docker CLI reports when an exec cannot start (exit status 126).
 constexpr int kExitCannotStart = 126;
 
-std::vector<std::string> Strings(const json& j, const char* key) {
-  std::vector<std::string> out;
-  if (!j.contains(key) || j[key].is_null()) return out;
-  if (j[key].is_string()) return {j[key].get<std::string>()};
-  for (const auto& v : j[key]) out.push_back(v.get<std::string>());
-  return out;
-}
-
-void SetEnv(std::vector<std::string>& env, const std::string& entry) {
-  std::string key = entry.substr(0, entry.find('='));
-  for (auto& e : env) {
-    if (e.compare(0, key.size() + 1, key + "=") == 0) {
-      e = entry;
-      return;
-    }
-  }
-  env.push_back(entry);
-}
-
 // A host terminal for the exec: raw (the guest's terminal does the line discipline), the
 // helper's controlling terminal so that hulld's resizes reach it as SIGWINCH.
 Status OpenHostTerminal(UniqueFd* master, UniqueFd* slave) {
@@ -162,9 +144,9 @@ Result<UniqueFd> VmExecSpecFile(const RunPlan& plan, const json& config, bool tt
   guest::ExecSpec s;
   try {
     const auto& c = plan.container;
-    s.args = Strings(config, "Cmd");
+    s.args = StringList(config, "Cmd");
     s.env = c.process.env;
-    for (const auto& e : Strings(config, "Env")) {
+    for (const auto& e : StringList(config, "Env")) {
       if (e.find('=') == std::string::npos) return Status::Error("invalid environment variable: " + e);
       SetEnv(s.env, e);
     }
