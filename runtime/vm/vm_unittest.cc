@@ -95,6 +95,10 @@ TEST(VmmCommand, HullVmmConfigHasDrivesAndVsock) {
   auto argv = HullVmmArgv("/b/hull-vmm", f);
   EXPECT_EQ(argv[1], "--config");
   EXPECT_EQ(argv[2], "/w/vm.json");
+  // The per-VM API (hulld's stats read GET /metrics) beside the vsock socket.
+  ASSERT_EQ(argv.size(), 7u);
+  EXPECT_EQ(argv[5], "--api-sock");
+  EXPECT_EQ(argv[6], "/w/api.sock");
 }
 
 // hull-vmm checks its whole config before it opens /dev/kvm: the config hull writes

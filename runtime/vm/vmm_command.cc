@@ -88,7 +88,11 @@ std::string HullVmmConfig(const VmFiles& files, const VmShape& shape) {
 }
 
 std::vector<std::string> HullVmmArgv(const std::string& hull_vmm, const VmFiles& files) {
-  return {hull_vmm, "--config", files.config_file, "--serial", "file:" + files.console_log};
+  // The per-VM API beside the vsock socket (in the jail's bound directory when jailed):
+  // hulld reads GET /metrics there for the container's stats.
+  std::string dir = files.channel_socket.substr(0, files.channel_socket.rfind('/') + 1);
+  return {hull_vmm, "--config", files.config_file, "--serial", "file:" + files.console_log,
+          "--api-sock", dir + "api.sock"};
 }
 
 }  // namespace hull::runtime::vm
