@@ -11,22 +11,9 @@
 #include <cerrno>
 
 #include "guest/init/identity.h"
+#include "guest/init/relay_limits.h"
 
 namespace hull::guest::init {
-namespace {
-
-// As for the main process: output still collected this long after the process exited,
-// for descendants that hold its pipes open.
-constexpr int kDrainMs = 300;
-constexpr size_t kMaxStdinBuffer = 1 << 20;
-
-int64_t NowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-}  // namespace
 
 base::Status ExecSessions::Send(const std::string& frame) {
   return base::WriteFully(channel_, frame.data(), frame.size());

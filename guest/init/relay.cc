@@ -14,24 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "guest/init/relay_limits.h"
 #include "guest/protocol.h"
 
 namespace hull::guest::init {
-namespace {
-
-// How long output is still collected after the main process exited, for descendants
-// that hold its pipes open (Docker's run likewise stops at the main process).
-constexpr int kDrainMs = 300;
-// Stop reading the host's stdin frames while this much is waiting for the process.
-constexpr size_t kMaxStdinBuffer = 1 << 20;
-
-int64_t NowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-}  // namespace
 
 base::Result<int> Relay(int channel, Child& child, int signal_fd, ExecSessions& execs) {
   FrameDecoder decoder(Direction::kToGuest);
