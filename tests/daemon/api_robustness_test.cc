@@ -397,21 +397,9 @@ class SocketAccess : public ApiRobustness {
           ::mount(groups.c_str(), "/etc/group", nullptr, MS_BIND, nullptr) != 0) {
         ::_exit(126);
       }
-      int log = ::open((dir_ + "/hulld.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      ::dup2(log, 1);
-      ::dup2(log, 2);
-      std::vector<std::string> args = {HULLD_PATH, "--root", root_, "-H", "unix://" + socket_, "--bridge", "none"};
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
+      ExecLogging({HULLD_PATH, "--root", root_, "-H", "unix://" + socket_, "--bridge", "none"});
     }
-    for (int i = 0; i < 200; ++i) {
-      if (Http("GET", "/_ping").status == 200) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
+    return WaitForPing();
   }
   // In a child as uid kStranger with these groups: 0 if it connected and /_ping answered
   // OK, else the errno of connect (or 255 for a wrong answer).

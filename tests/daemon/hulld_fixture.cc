@@ -38,21 +38,28 @@ bool HulldTest::StartHulld(const std::vector<std::string>& extra) {
     args.insert(args.end(), {"--bridge", "none"});
   }
   hulld_ = ::fork();
-  if (hulld_ == 0) {
-    int log = ::open((dir_ + "/hulld.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(log, 1);
-    ::dup2(log, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  if (hulld_ == 0) ExecLogging(std::move(args));
+  if (WaitForPing()) return true;
+  ADD_FAILURE() << "hulld did not answer on " << socket_;
+  return false;
+}
+
+void HulldTest::ExecLogging(std::vector<std::string> args) const {
+  int log = ::open((dir_ + "/hulld.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  ::dup2(log, 1);
+  ::dup2(log, 2);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
+bool HulldTest::WaitForPing() {
   for (int i = 0; i < 200; ++i) {
     if (Http("GET", "/_ping").status == 200) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ADD_FAILURE() << "hulld did not answer on " << socket_;
   return false;
 }
 

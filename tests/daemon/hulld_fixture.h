@@ -24,6 +24,10 @@ class HulldTest : public ::testing::Test {
   bool StartHulld(const std::vector<std::string>& extra = {});
   // SIGKILL (crash) or SIGTERM; waits for it to exit.
   void StopHulld(int signal);
+  // In a forked child: stdout and stderr to dir_/hulld.log, then execv(args). Never returns.
+  [[noreturn]] void ExecLogging(std::vector<std::string> args) const;
+  // Polls GET /_ping for up to 10 s; true once hulld answers 200.
+  bool WaitForPing();
 
   // docker CLI with DOCKER_HOST pointing at our socket.
   hull::testing::ProcessResult Docker(std::vector<std::string> args, double timeout = 60);
