@@ -3,10 +3,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <linux/sockios.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <system_error>
@@ -38,6 +41,30 @@ using base::UniqueFd;
 namespace {
 
 constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
+
+// Waits (at most `limit`) until a Unix-socket client has read everything sent so far.
+// Clients such as the Python SDK read a hijacked response's headers through a buffered
+// reader and then read the stream from the raw socket: stream bytes that arrive with the
+// headers land in that buffer and are lost. Docker narrows that window by starting the
+// process after the headers; hull starts it first (so a failure is a plain error status)
+// and closes the window instead: SIOCOUTQ on a Unix socket counts bytes not yet read by
+// the peer. Other sockets (TCP counts unacknowledged bytes) return at once.
+void WaitUntilPeerRead(int fd, std::chrono::milliseconds limit) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || addr.ss_family != AF_UNIX) return;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  auto pause = std::chrono::microseconds(50);
+  for (;;) {
+    int queued = 0;
+    if (::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued == 0) return;
+    pollfd p{fd, 0, 0};
+    if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) return;
+    if (std::chrono::steady_clock::now() >= deadline) return;
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(5));
+  }
+}
 constexpr uint64_t kMaxBodyBytes = 4 << 20;         // JSON request bodies
 constexpr uint64_t kMaxLoadBodyBytes = 4ull << 30;  // POST /images/load: an image tarball
 constexpr const char* kApiVersion = "1.41";
@@ -198,6 +225,7 @@ class Connection : public ResponseWriter {
     head += "Content-Type: " + std::string(content_type) + "\r\nApi-Version: " + kApiVersion + "\r\n\r\n";
     beast::error_code ec;
     asio::write(socket_, asio::buffer(head), ec);
+    if (!ec) WaitUntilPeerRead(fd_, std::chrono::seconds(2));
     return !ec;
   }
 

@@ -38,15 +38,6 @@ using nlohmann::json;
 
 constexpr char kNameRule[] = "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed";
 
-UniqueFd ConnectUnix(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return UniqueFd();
-  return fd;
-}
-
 // Everything the peer sends until it closes (or 60 s of silence, so a test cannot hang).
 std::string ReadUntilClosed(int fd) {
   std::string out;

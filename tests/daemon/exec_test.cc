@@ -3,7 +3,9 @@
 // -d, a missing program), raw API checks (bad exec IDs, a stopped container, inspect
 // while it runs and after), the Python SDK's exec_run, and nothing left behind — no
 // helper process survives its exec or the container.
+#include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -217,6 +219,44 @@ TEST_F(HulldTest, ExecApiStatusCodesAndInspect) {
   EXPECT_EQ(after["Running"], false);
   EXPECT_EQ(after["ExitCode"], 3);
   EXPECT_EQ(after["ContainerID"], json::parse(create.body)["Id"]);
+}
+
+// The Python SDK reads a hijacked response's headers through a buffered reader and the
+// stream from the raw socket after it: stream bytes that arrive together with the headers
+// are lost (exec_run(demux=True) then returned None, None). hulld sends nothing after the
+// headers until the client has read them, however late it reads.
+TEST_F(HulldTest, HijackedStreamWaitsUntilTheClientHasReadTheHeaders) {
+  auto create = Http("POST", "/containers/create?name=quick", R"({"Image":"hull/busybox","Cmd":["sleep","100"]})");
+  ASSERT_EQ(create.status, 201) << create.body;
+  ASSERT_EQ(Http("POST", "/containers/quick/start").status, 204);
+  auto exec = Http("POST", "/containers/quick/exec",
+                   R"({"Cmd":["echo","early output"],"AttachStdout":true,"AttachStderr":true})");
+  ASSERT_EQ(exec.status, 201) << exec.body;
+  std::string id = json::parse(exec.body)["Id"];
+  base::UniqueFd fd = ConnectUnix(socket_);
+  ASSERT_TRUE(fd.valid());
+  std::string body = "{}";
+  std::string request = "POST /exec/" + id + "/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\n"
+                        "Upgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
+  ASSERT_EQ(::write(fd.get(), request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  // Long enough for the echo to have run and written its output many times over.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  char buf[8192];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf);
+  ASSERT_GT(n, 0);
+  std::string first(buf, static_cast<size_t>(n));
+  EXPECT_EQ(first.rfind("HTTP/1.1 101 UPGRADED\r\n", 0), 0u) << first;
+  EXPECT_EQ(first.size(), first.find("\r\n\r\n") + 4) << "stream bytes came with the headers: " << first;
+  std::string stream;
+  for (;;) {
+    pollfd p{fd.get(), POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) break;
+    n = ::read(fd.get(), buf, sizeof buf);
+    if (n <= 0) break;
+    stream.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(stream, std::string("\x01\0\0\0\0\0\0\x0d" "early output\n", 21));
 }
 
 TEST_F(HulldTest, PythonSdkExecRun) {

@@ -11,9 +11,13 @@
 
 #include <gtest/gtest.h>
 
+#include "base/unique_fd.h"
 #include "tests/support/process.h"
 
 namespace hull::daemon_testing {
+
+// A connected Unix stream socket to `path`; invalid if it cannot connect.
+base::UniqueFd ConnectUnix(const std::string& path);
 
 class HulldTest : public ::testing::Test {
  protected:
