@@ -116,7 +116,7 @@ NESTED_E2E_TESTS=(StdoutAndStderrAreSeparateAndByteExact MultiMegabyteBinaryOutp
   WritesLandInTheWritableLayerAndTheImageIsUnchanged GuestNetworkOnATapInTheTestsNamespace
   Ext4ImageFileVolumeOnBothBackends TtyIsRawWhileAttachedAndFollowsTheWindowSize
   AKilledRunsVmmDiesAndItsDirectoryIsSweptAtTheNextStart DirectoryVolumeIsVirtio9pOnQemuAndRefusedOnHull)
-# hull-vmm under hull-jailer, checked from the host (the tests above run jailed too).
+# hull-vmm in its jail (hull-vmm --jail), checked from the host (the tests above run jailed too).
 NESTED_JAIL_TESTS=(TheVmmRunsConfinedAsTheJailsUser NoJailRunsTheVmmWithoutItAndSaysSoLoudly
   AJailThatCannotBeMadeIsOneClearError)
 vm_e2e_nested() {
@@ -128,7 +128,6 @@ vm_e2e_nested() {
     for t in "${NESTED_JAIL_TESTS[@]}"; do filter+="Backends/VmJail.$t/hull:"; done
   fi
   "$NESTED" --timeout 780 --mem 3G --add "$BUILD/cli/hull" --add "$VMM" \
-    --add "$JAILER" \
     --add "$BUILD/guest/hull-init" --add "$kdir/vmlinux" --add "$kdir/bzImage" \
     --add "$kdir/config" --add "$BUILD/tests/e2e/vm_e2e_tests" \
     --add /usr/sbin/mke2fs --add /usr/sbin/debugfs --add /etc/mke2fs.conf \

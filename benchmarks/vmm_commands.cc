@@ -70,29 +70,47 @@ std::vector<Vmm> BuildVmms(const VmmSetup& o) {
 }
 
 std::vector<Vmm> BuildConfinementVmms(const VmmSetup& o, const std::string& jailer,
-                                      const std::string& jail_base) {
+                                      const std::string& jail_base, const std::string& stream_disk) {
+  std::string id = "bench-" + std::to_string(getpid());
+  // The jail both ways: uid/gid 4242, the kernel and the stream's disk bound read-only,
+  // no cgroup. The boot-trace variable passes the jail's environment filter (HULL_VMM_*).
+  std::vector<std::string> jail = {"--id", id, "--uid", "4242", "--gid", "4242", "--chroot-base",
+                                   jail_base, "--bind", o.guest_elf + ":ro", "--bind",
+                                   stream_disk + ":ro", "--"};
+  enum class Jail { kNone, kSelf, kJailer };
+  struct Shape {
+    const char* key;
+    const char* title;
+    bool seccomp;
+    Jail jail;
+  };
+  const Shape shapes[] = {
+      {"hull_vmm_unconfined", "hull-vmm --no-seccomp", false, Jail::kNone},
+      {"hull_vmm_seccomp", "hull-vmm + seccomp", true, Jail::kNone},
+      {"hull_vmm_jailed_unconfined", "hull-vmm --jail --no-seccomp", false, Jail::kSelf},
+      {"hull_vmm_jailed_seccomp", "hull-vmm --jail + seccomp", true, Jail::kSelf},
+      {"hull_vmm_jailer_seccomp", "hull-jailer + hull-vmm + seccomp", true, Jail::kJailer},
+  };
   std::vector<Vmm> vmms;
-  for (bool jailed : {false, true}) {
-    for (bool seccomp : {false, true}) {
-      std::vector<std::string> hello = HullCommand(o, o.guest_elf, "hello");
-      if (!seccomp) hello.push_back("--no-seccomp");
-      if (jailed) {
-        // The binary is the jail's /hull-vmm; its flags follow "--". The boot-trace
-        // variable passes the jailer's environment filter (HULL_VMM_*).
-        std::vector<std::string> vmm_args(hello.begin() + 1, hello.end());
-        hello = {jailer, "--id", "bench-" + std::to_string(getpid()), "--exec-file", o.hull_vmm,
-                 "--uid", "4242", "--gid", "4242", "--chroot-base", jail_base,
-                 "--bind", o.guest_elf + ":ro", "--"};
-        hello.insert(hello.end(), vmm_args.begin(), vmm_args.end());
-      }
-      std::string key = std::string("hull_vmm_") + (jailed ? "jailed_" : "") +
-                        (seccomp ? "seccomp" : "unconfined");
-      std::string title = std::string("hull-vmm") + (seccomp ? " + seccomp" : " --no-seccomp") +
-                          (jailed ? " + jailer" : "");
-      vmms.push_back({.key = key, .title = title, .is_qemu = false, .expected_exit = 0,
-                      .hello = hello, .traced_hello = {}, .spin = {},
-                      .env = {"HULL_VMM_BOOT_TRACE=1"}});
-    }
+  for (const Shape& shape : shapes) {
+    // hull-vmm's argv for one guest mode, confined as `shape` says.
+    auto confined = [&](std::vector<std::string> argv) {
+      if (!shape.seccomp) argv.push_back("--no-seccomp");
+      if (shape.jail == Jail::kNone) return argv;
+      std::vector<std::string> vmm_args(argv.begin() + 1, argv.end());
+      argv = shape.jail == Jail::kSelf ? std::vector<std::string>{o.hull_vmm, "--jail"}
+                                       // the binary is the jail's /hull-vmm
+                                       : std::vector<std::string>{jailer, "--exec-file", o.hull_vmm};
+      argv.insert(argv.end(), jail.begin(), jail.end());
+      argv.insert(argv.end(), vmm_args.begin(), vmm_args.end());
+      return argv;
+    };
+    std::vector<std::string> stream = HullCommand(o, o.guest_elf, "blk");
+    stream.back() += " hulltest.blk.stream_kib=" + std::to_string(kStreamKib);
+    stream.insert(stream.end(), {"--drive", "id=stream,path=" + stream_disk + ",ro"});
+    vmms.push_back({.key = shape.key, .title = shape.title, .is_qemu = false, .expected_exit = 0,
+                    .hello = confined(HullCommand(o, o.guest_elf, "hello")), .traced_hello = {},
+                    .spin = {}, .stream = confined(stream), .env = {"HULL_VMM_BOOT_TRACE=1"}});
   }
   return vmms;
 }

@@ -29,16 +29,25 @@ struct Vmm {
   std::vector<std::string> hello;
   std::vector<std::string> traced_hello;  // QEMU only: with its KVM_RUN trace on
   std::vector<std::string> spin;          // memfd-backed guest RAM
+  std::vector<std::string> stream;        // --confinement: the guest reads a drive (kStream*)
   std::vector<std::string> env;           // NAME=VALUE added for every run
 };
 
 std::vector<Vmm> BuildVmms(const VmmSetup& setup);
 
 // --confinement: hull-vmm booting the ELF unconfined (--no-seccomp), with seccomp (the
-// default), and each of those through hull-jailer (`jailer`, chroot base `jail_base`):
-// what confinement costs. The first is the peer the others are compared with.
+// default), each of those in `hull-vmm --jail` (chroot base `jail_base`), and seccomp
+// under hull-jailer (`jailer`): what confinement costs. The first is the peer the
+// others are compared with.
+// Their `stream` runs read kStreamKib from the drive `stream_disk` (read-only, 1 MiB or
+// more) in 4 KiB requests, one in flight, between the serial markers kStreamStart and
+// kStreamDone.
 std::vector<Vmm> BuildConfinementVmms(const VmmSetup& setup, const std::string& jailer,
-                                      const std::string& jail_base);
+                                      const std::string& jail_base, const std::string& stream_disk);
+inline constexpr int kStreamKib = 256;
+inline constexpr int kStreamRequestBytes = 4096;
+inline constexpr const char* kStreamStart = "blk.stream=start\n";
+inline constexpr const char* kStreamDone = "blk.stream=done\n";
 
 // A command line for people to read (quoted where a shell would need it).
 std::string JoinCommand(const std::vector<std::string>& argv);

@@ -201,6 +201,10 @@ base::Result<ProbeResult> RunProbe(const ProbeOptions& options) {
     if (fds[0].revents != 0) {
       size_t before = out_bytes;
       out_open = Drain(out.read.get(), result.out, &out_bytes);
+      for (const std::string& marker : options.stdout_markers) {
+        if (!result.marker_ns.count(marker) && result.out.find(marker) != std::string::npos)
+          result.marker_ns[marker] = at;
+      }
       if (!result.first_output_ns && out_bytes > before) {
         result.first_output_ns = at;
         if (options.kill_after_first_output_ms && !sent_kill) {

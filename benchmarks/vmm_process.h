@@ -26,6 +26,8 @@ struct ProbeOptions {
   // then SIGKILL the process. Without it the probe waits for the process to exit.
   std::optional<int> kill_after_first_output_ms;
   int timeout_ms = 30000;  // the process is killed and the probe fails after this
+  // Texts to time on stdout: ProbeResult::marker_ns has when each first appeared.
+  std::vector<std::string> stdout_markers;
 };
 
 struct ProbeResult {
@@ -36,6 +38,7 @@ struct ProbeResult {
   int wait_status = 0;                     // as from waitpid(); valid when exited
   bool killed_by_probe = false;            // memory mode or timeout
   bool timed_out = false;
+  std::map<std::string, int64_t> marker_ns;  // CLOCK_MONOTONIC when a marker had arrived
   std::string out;                         // stdout, at most 1 MiB kept
   std::string err;                         // stderr, at most 1 MiB kept
   // Memory mode: /proc/PID/status's "... kB" fields (VmRSS, RssAnon, RssFile, RssShmem, ...)

@@ -15,6 +15,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
+
 #include "base/unique_fd.h"
 
 namespace hull::jailer {
@@ -90,8 +93,10 @@ Status BuildRoot(const JailerArgs& args, const JailPaths& paths) {
   RETURN_IF_ERROR(MakeDevice(root, "/dev/kvm", 10, 232, args));     // misc KVM_MINOR
   RETURN_IF_ERROR(MakeDevice(root, "/dev/net/tun", 10, 200, args));  // misc TUN_MINOR
   // The binary is bound read-only (the same inode: no copy to make per VM, and nothing
-  // in the jail can write it).
-  RETURN_IF_ERROR(BindInto(root, args.exec_file, "/" + paths.exec_name, true, true));
+  // in the jail can write it). kSelf runs from the image it already has: no binary.
+  if (args.mode == JailMode::kExec) {
+    RETURN_IF_ERROR(BindInto(root, args.exec_file, "/" + paths.exec_name, true, true));
+  }
   for (const BindMount& bind : args.binds) {
     RETURN_IF_ERROR(BindInto(root, bind.path, bind.path, bind.read_only, false));
   }
@@ -167,7 +172,7 @@ std::vector<std::string> CleanEnvironment(const char* const* environ) {
   return out;
 }
 
-Status EnterJailAndExec(const JailerArgs& args, const JailPaths& paths, int supervisor_pipe) {
+Status EnterJail(const JailerArgs& args, const JailPaths& paths, int supervisor_pipe) {
   RETURN_IF_ERROR(ResetSignals());
   if (::unshare(CLONE_NEWNS) != 0) return Status::Errno("new mount namespace");
   // Nothing mounted here propagates back to the host, and nothing of the host's later
@@ -189,7 +194,22 @@ Status EnterJailAndExec(const JailerArgs& args, const JailPaths& paths, int supe
   pollfd supervisor{supervisor_pipe, POLLOUT, 0};
   if (::poll(&supervisor, 1, 0) == 1 && (supervisor.revents & POLLERR))
     return Status::Error("the jailer ended before the VMM started");
+  if (args.mode == JailMode::kSelf) {
+    // No exec gives this process a new environment block: the caller's strings stay on
+    // its stack (and in /proc/<pid>/environ) unless they are wiped where they are.
+    std::vector<std::string> keep = CleanEnvironment(environ);
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) ::explicit_bzero(*e, std::strlen(*e));
+    if (::clearenv() != 0) return Status::Error("clearing the environment");
+    for (std::string& var : keep) {
+      size_t eq = var.find('=');
+      if (::setenv(var.substr(0, eq).c_str(), var.substr(eq + 1).c_str(), 1) != 0)
+        return Status::Errno("setenv");
+    }
+  }
+  return Status::Ok();
+}
 
+Status ExecInJail(const JailerArgs& args, const JailPaths& paths) {
   std::vector<std::string> argv_text = {paths.exec_name};
   argv_text.insert(argv_text.end(), args.vmm_args.begin(), args.vmm_args.end());
   std::vector<std::string> env_text = CleanEnvironment(environ);

@@ -130,8 +130,9 @@ Status CheckAbsolutePath(std::string_view what, std::string_view path) {
   return Status::Ok();
 }
 
-Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv) {
+Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv, JailMode mode) {
   JailerArgs args;
+  args.mode = mode;
   bool have_uid = false, have_gid = false;
   int i = 1;
   auto value = [&](std::string_view flag) -> Result<std::string> {
@@ -150,6 +151,8 @@ Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv) {
     if (flag == "--id") {
       args.id = v;
     } else if (flag == "--exec-file") {
+      if (mode == JailMode::kSelf)
+        return Status::Error("--exec-file: hull-vmm --jail jails hull-vmm itself (hull-jailer execs other binaries)");
       args.exec_file = v;
     } else if (flag == "--uid") {
       ASSIGN_OR_RETURN(args.uid, ParseId32(flag, v));
@@ -180,14 +183,15 @@ Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv) {
   RETURN_IF_ERROR(CheckAbsolutePath("--chroot-base", args.chroot_base));
   RETURN_IF_ERROR(CheckAbsolutePath("--cgroup-root", args.cgroup_root));
   if (args.cleanup) return args;
-  if (args.exec_file.empty()) return Status::Error("--exec-file is required");
-  RETURN_IF_ERROR(CheckAbsolutePath("--exec-file", args.exec_file));
-  if (args.exec_file.back() == '/') return Status::Error("--exec-file must name a file");
+  bool exec = mode == JailMode::kExec;
+  if (exec && args.exec_file.empty()) return Status::Error("--exec-file is required");
+  if (exec) RETURN_IF_ERROR(CheckAbsolutePath("--exec-file", args.exec_file));
+  if (exec && args.exec_file.back() == '/') return Status::Error("--exec-file must name a file");
   if (!have_uid || !have_gid) return Status::Error("--uid and --gid are required");
   std::string exec_name = PathsFor(args).exec_name;
   std::map<std::string, int> seen;
   for (const BindMount& bind : args.binds) {
-    if (bind.path == "/" + exec_name || bind.path.starts_with("/" + exec_name + ".")) {
+    if (exec && (bind.path == "/" + exec_name || bind.path.starts_with("/" + exec_name + "."))) {
       return Status::Error("--bind " + bind.path + ": the VMM binary's place in the jail");
     }
     if (seen[bind.path]++) return Status::Error("--bind " + bind.path + " given twice");
@@ -198,21 +202,30 @@ Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv) {
 JailPaths PathsFor(const JailerArgs& args) {
   JailPaths p;
   p.exec_name = args.exec_file.substr(args.exec_file.rfind('/') + 1);
-  if (p.exec_name.empty()) p.exec_name = "hull-vmm";  // --cleanup without --exec-file
+  if (p.exec_name.empty()) p.exec_name = "hull-vmm";  // kSelf, or --cleanup without --exec-file
   std::string base = args.chroot_base;
   while (base.size() > 1 && base.back() == '/') base.pop_back();
   p.dir = (base == "/" ? "" : base) + "/" + p.exec_name + "/" + args.id;
   p.root = p.dir + "/root";
   p.pid_file = p.dir + "/" + p.exec_name + ".pid";
   p.cgroup_name = "hull-jailer/" + args.id;
+  p.cleanup_command = args.mode == JailMode::kSelf ? "hull-vmm --jail --cleanup" : "hull-jailer --cleanup";
   return p;
 }
 
-std::string JailerUsage() {
-  return "usage: hull-jailer --id ID --exec-file PATH --uid U --gid G [--chroot-base DIR]\n"
-         "         [--netns PATH] [--cgroup memory.max=BYTES|cpu.max=\"QUOTA [PERIOD]\"|pids.max=N]...\n"
-         "         [--cgroup-root DIR] [--resource-limit fsize=N,no-file=N] [--bind PATH[:ro]]...\n"
-         "         [--daemonize] -- HULL-VMM-ARGS...\n"
+std::string JailerUsage(JailMode mode) {
+  const char* rest =
+      "         [--netns PATH] [--cgroup memory.max=BYTES|cpu.max=\"QUOTA [PERIOD]\"|pids.max=N]...\n"
+      "         [--cgroup-root DIR] [--resource-limit fsize=N,no-file=N] [--bind PATH[:ro]]...\n"
+      "         [--daemonize] -- HULL-VMM-ARGS...\n";
+  if (mode == JailMode::kSelf) {
+    return std::string("usage: hull-vmm --jail --id ID --uid U --gid G [--chroot-base DIR]\n") + rest +
+           "       hull-vmm --jail --cleanup --id ID [--chroot-base DIR] [--cgroup-root DIR]\n"
+           "Builds hull-jailer's jail around hull-vmm itself (no second exec) and runs the VMM\n"
+           "in it with HULL-VMM-ARGS. See docs/hull-vmm.md, \"Jailer\".\n";
+  }
+  return std::string("usage: hull-jailer --id ID --exec-file PATH --uid U --gid G [--chroot-base DIR]\n") +
+         rest +
          "       hull-jailer --cleanup --id ID [--exec-file PATH] [--chroot-base DIR] [--cgroup-root DIR]\n"
          "See docs/hull-vmm.md, \"Jailer\".\n";
 }

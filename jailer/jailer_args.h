@@ -24,9 +24,16 @@ struct BindMount {
   bool read_only = false;
 };
 
+// Who runs in the jail. kExec: hull-jailer execs --exec-file there (Firecracker's
+// shape: any VMM binary). kSelf: `hull-vmm --jail` builds the jail around its own
+// child and goes on running the VMM in it without a second exec (the same jail, one
+// exec fewer before the first guest instruction).
+enum class JailMode { kExec, kSelf };
+
 struct JailerArgs {
+  JailMode mode = JailMode::kExec;
   std::string id;         // [A-Za-z0-9-]{1,64}, as Firecracker's
-  std::string exec_file;  // absolute; copied into the jail as /<basename>
+  std::string exec_file;  // kExec: absolute; bound into the jail as /<basename>
   uid_t uid = 0;
   gid_t gid = 0;
   std::string chroot_base = "/run/hull/jailer";
@@ -42,10 +49,12 @@ struct JailerArgs {
   std::vector<std::string> vmm_args;  // after "--"
 };
 
-// argv as main() gets it. Errors name the flag and what is wrong with its value.
-base::Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv);
+// argv as main() gets it (for kSelf, from "--jail" on). Errors name the flag and what is
+// wrong with its value.
+base::Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv,
+                                         JailMode mode = JailMode::kExec);
 
-std::string JailerUsage();
+std::string JailerUsage(JailMode mode = JailMode::kExec);
 
 // Checks used by the parser, exposed for the unit tests.
 base::Status CheckId(std::string_view id);
@@ -56,9 +65,10 @@ base::Status CheckAbsolutePath(std::string_view what, std::string_view path);
 struct JailPaths {
   std::string dir;        // removed as a whole when the jail ends
   std::string root;       // dir + "/root": the VMM's "/"
-  std::string exec_name;  // basename of exec_file: the VMM is /<exec_name> in the jail
+  std::string exec_name;  // basename of exec_file (kSelf: hull-vmm); kExec: /<exec_name> in the jail
   std::string pid_file;   // dir + "/<exec_name>.pid": the VMM's host pid (outside root)
   std::string cgroup_name;  // "hull-jailer/<id>"
+  std::string cleanup_command;  // "hull-jailer --cleanup" or "hull-vmm --jail --cleanup"
 };
 JailPaths PathsFor(const JailerArgs& args);
 

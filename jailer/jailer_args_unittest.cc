@@ -142,6 +142,33 @@ TEST(JailerArgs, CleanupNeedsOnlyTheId) {
   EXPECT_FALSE(Parse({"--cleanup", "--id", "a/b"}).ok());
 }
 
+// hull-vmm --jail: the same flags but --exec-file (the VMM is the process itself), its
+// jails under hull-vmm/, and its own clean-up command named in errors.
+TEST(JailerArgs, HullVmmJailTakesNoExecFile) {
+  auto parse = [](std::vector<std::string> flags) {
+    flags.insert(flags.begin(), "--jail");
+    std::vector<const char*> argv;
+    for (const std::string& f : flags) argv.push_back(f.c_str());
+    return ParseJailerArgs(static_cast<int>(argv.size()), argv.data(), JailMode::kSelf);
+  };
+  base::Result<JailerArgs> r = parse({"--id", "vm-1", "--uid", "1000", "--gid", "1000", "--chroot-base",
+                                      "/srv/jail", "--bind", "/hull-vmm", "--", "--kernel", "/k"});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->mode, JailMode::kSelf);
+  EXPECT_EQ(r->vmm_args, (std::vector<std::string>{"--kernel", "/k"}));
+  JailPaths p = PathsFor(*r);
+  EXPECT_EQ(p.dir, "/srv/jail/hull-vmm/vm-1");
+  EXPECT_EQ(p.pid_file, "/srv/jail/hull-vmm/vm-1/hull-vmm.pid");
+  EXPECT_EQ(p.cleanup_command, "hull-vmm --jail --cleanup");
+  EXPECT_EQ(PathsFor(*Parse(Minimal())).cleanup_command, "hull-jailer --cleanup");
+  base::Result<JailerArgs> exec = parse({"--id", "vm-1", "--exec-file", "/usr/bin/hull-vmm", "--uid", "1",
+                                         "--gid", "1"});
+  ASSERT_FALSE(exec.ok());
+  EXPECT_NE(exec.status().message().find("hull-vmm --jail jails hull-vmm itself"), std::string::npos);
+  EXPECT_FALSE(parse({"--id", "vm-1", "--uid", "1000"}).ok()) << "--gid is still required";
+  EXPECT_NE(JailerUsage(JailMode::kSelf).find("hull-vmm --jail --id ID"), std::string::npos);
+}
+
 TEST(JailPaths, LiveUnderBaseExecNameAndId) {
   base::Result<JailerArgs> r = Parse(With({"--chroot-base", "/srv/jail/"}));
   ASSERT_TRUE(r.ok()) << r.status().message();

@@ -1,14 +1,19 @@
 #include "jailer/supervisor.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <iostream>
 #include <optional>
 #include <thread>
 
@@ -47,8 +52,8 @@ class JailDir {
     if (::mkdir(paths.dir.c_str(), 0700) != 0) {
       if (errno == EEXIST) {
         return Status::Error("a jail already exists at " + paths.dir +
-                             " (a VM with this --id runs, or its jailer was killed: hull-jailer "
-                             "--cleanup --id ID)");
+                             " (a VM with this --id runs, or its jailer was killed: " +
+                             paths.cleanup_command + " --id ID)");
       }
       return Status::Errno("mkdir " + paths.dir);
     }
@@ -118,21 +123,33 @@ int WaitStatus(pid_t pid) {
   return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
 }
 
-// The jailed child: PID 1 of the new PID namespace. Waits until the supervisor has put
-// it in its cgroup, then builds the jail and execs; only a failure comes back.
-[[noreturn]] void RunChild(const JailerArgs& args, const JailPaths& paths, Pipe& go, Pipe& error) {
-  go.write.reset();
+// The jailed child: PID 1 of the new PID namespace. Joins the VMM's cgroup (so all it
+// does from here on is counted there), builds the jail and execs (kExec) or runs the
+// VMM's main in it (kSelf, after closing every fd beyond 0-2, the error pipe too: its
+// end of file tells the supervisor the VMM runs). Only a failure to make the jail goes
+// to the pipe. Nothing waits for the supervisor: it writes the pid file meanwhile.
+[[noreturn]] void RunChild(const JailerArgs& args, const JailPaths& paths,
+                           const std::optional<ns::Cgroup>& cgroup, Pipe& error,
+                           const SelfMain& self_main) {
   error.read.reset();
-  char byte;
-  if (::read(go.read.get(), &byte, 1) != 1) ::_exit(kExitStatusJailerError);
-  Status s = EnterJailAndExec(args, paths, error.write.get());
+  Status s = cgroup ? cgroup->AddProcess(0).WithContext("joining the VMM's cgroup") : Status::Ok();
+  if (s.ok()) s = EnterJail(args, paths, error.write.get());
+  if (s.ok() && args.mode == JailMode::kSelf) {
+    if (::syscall(SYS_close_range, 3u, ~0u, 0u) == 0) {
+      base::SetLogProgramName("hull-vmm");
+      std::exit(self_main(args.vmm_args));  // as a return from main(): stdio flushed
+    }
+    s = Status::Errno("close_range");
+  }
+  if (s.ok()) s = ExecInJail(args, paths);
   (void)base::WriteFully(error.write.get(), s.message().data(), s.message().size());
   ::_exit(kExitStatusJailerError);
 }
 
 // Starts the jailed VMM and waits for it. `notify` (daemonize; may be null) hears "ok"
 // and is closed once the VMM runs.
-Result<int> Supervise(const JailerArgs& args, const JailPaths& paths, UniqueFd* notify) {
+Result<int> Supervise(const JailerArgs& args, const JailPaths& paths, UniqueFd* notify,
+                      const SelfMain& self_main) {
   ASSIGN_OR_RETURN(JailDir dir, JailDir::Make(paths));
   ASSIGN_OR_RETURN(std::optional<ns::Cgroup> cgroup, MakeCgroup(args, paths));
   sigset_t signals;
@@ -141,22 +158,16 @@ Result<int> Supervise(const JailerArgs& args, const JailPaths& paths, UniqueFd* 
   ::sigprocmask(SIG_BLOCK, &signals, nullptr);
   UniqueFd signal_fd(::signalfd(-1, &signals, SFD_CLOEXEC));
   if (signal_fd.get() < 0) return Status::Errno("signalfd");
-  ASSIGN_OR_RETURN(Pipe go, Pipe::Make());
   ASSIGN_OR_RETURN(Pipe error, Pipe::Make());
   if (::unshare(CLONE_NEWPID) != 0) return Status::Errno("new PID namespace");
   pid_t pid = ::fork();
   if (pid < 0) return Status::Errno("fork");
-  if (pid == 0) RunChild(args, paths, go, error);
-  go.read.reset();
+  if (pid == 0) RunChild(args, paths, cgroup, error, self_main);
   error.write.reset();
-  Status started = cgroup ? cgroup->AddProcess(pid) : Status::Ok();
-  if (started.ok()) {
-    std::string text = std::to_string(pid) + "\n";
-    auto file = base::OpenFile(paths.pid_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    started = file.ok() ? base::WriteFully(file->get(), text.data(), text.size()) : file.status();
-  }
-  if (started.ok()) started = base::WriteFully(go.write.get(), "g", 1);
-  go.write.reset();  // a child still waiting (after a failure above) reads EOF and exits
+  std::string text = std::to_string(pid) + "\n";
+  auto file = base::OpenFile(paths.pid_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  Status started = file.ok() ? base::WriteFully(file->get(), text.data(), text.size()) : file.status();
+  if (!started.ok()) ::kill(pid, SIGKILL);
   if (std::string failure = ReadAll(error.read.get()); started.ok() && !failure.empty()) {
     started = Status::Error(failure);
   }
@@ -193,7 +204,7 @@ Result<int> Supervise(const JailerArgs& args, const JailPaths& paths, UniqueFd* 
 
 // --daemonize: the caller learns whether the VMM started, then returns; a detached
 // grandchild supervises.
-Result<int> Daemonize(const JailerArgs& args, const JailPaths& paths) {
+Result<int> Daemonize(const JailerArgs& args, const JailPaths& paths, const SelfMain& self_main) {
   ASSIGN_OR_RETURN(Pipe ready, Pipe::Make());
   pid_t pid = ::fork();
   if (pid < 0) return Status::Errno("fork");
@@ -209,7 +220,7 @@ Result<int> Daemonize(const JailerArgs& args, const JailPaths& paths) {
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd : {0, 1, 2}) ::dup2(null, fd);
   if (null > 2) ::close(null);
-  Result<int> result = Supervise(args, paths, &ready.write);
+  Result<int> result = Supervise(args, paths, &ready.write, self_main);
   if (!result.ok() && ready.write.get() >= 0) {
     (void)base::WriteFully(ready.write.get(), result.status().message().data(),
                            result.status().message().size());
@@ -217,17 +228,70 @@ Result<int> Daemonize(const JailerArgs& args, const JailPaths& paths) {
   ::_exit(result.ok() ? 0 : kExitStatusJailerError);
 }
 
+// Dies by `sig` as the VMM did, without a core file; exits 128 + sig if it survives.
+[[noreturn]] void DieBy(int sig) {
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  ::signal(sig, SIG_DFL);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  ::raise(sig);
+  ::_exit(128 + sig);
+}
+
 }  // namespace
 
-Result<int> RunJailed(const JailerArgs& args) {
-  struct stat st {};
-  if (::stat(args.exec_file.c_str(), &st) != 0) return Status::Errno("--exec-file " + args.exec_file);
-  if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0) {
-    return Status::Error("--exec-file " + args.exec_file + ": not an executable file");
+int JailerMain(int argc, char** argv, JailMode mode, const SelfMain& self_main) {
+  base::SetLogProgramName(mode == JailMode::kSelf ? "hull-vmm --jail" : "hull-jailer");
+  base::InitLoggingFromEnv();
+  // Nothing the caller left open reaches the jail (the VMM's child closes again).
+  ::syscall(SYS_close_range, 3u, ~0u, 0u);
+  if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::cout << JailerUsage(mode);
+    return 0;
+  }
+  Result<JailerArgs> args = ParseJailerArgs(argc, argv, mode);
+  if (!args.ok()) {
+    LOG_ERROR << args.status().message();
+    std::cerr << JailerUsage(mode);
+    return kExitStatusJailerError;
+  }
+  if (args->cleanup) {
+    if (Status s = CleanUpJail(*args); !s.ok()) {
+      LOG_ERROR << s.message();
+      return kExitStatusJailerError;
+    }
+    return 0;
+  }
+  if (::geteuid() != 0) {
+    LOG_ERROR << (mode == JailMode::kSelf ? "hull-vmm --jail" : "hull-jailer")
+              << " must run as root (it makes namespaces, mounts and device nodes)";
+    return kExitStatusJailerError;
+  }
+  Result<int> status = RunJailed(*args, self_main);
+  if (!status.ok()) {
+    LOG_ERROR << status.status().message();
+    return kExitStatusJailerError;
+  }
+  if (*status < 0) DieBy(-*status);
+  return *status;
+}
+
+Result<int> RunJailed(const JailerArgs& args, const SelfMain& self_main) {
+  if (args.mode == JailMode::kSelf) {
+    if (!self_main) return Status::Error("internal error: a self jail without the VMM's main");
+  } else {
+    struct stat st {};
+    if (::stat(args.exec_file.c_str(), &st) != 0) return Status::Errno("--exec-file " + args.exec_file);
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0) {
+      return Status::Error("--exec-file " + args.exec_file + ": not an executable file");
+    }
   }
   JailPaths paths = PathsFor(args);
-  if (args.daemonize) return Daemonize(args, paths);
-  return Supervise(args, paths, nullptr);
+  if (args.daemonize) return Daemonize(args, paths, self_main);
+  return Supervise(args, paths, nullptr, self_main);
 }
 
 Status CleanUpJail(const JailerArgs& args) {

@@ -4,6 +4,10 @@
 // --cleanup, for a jail whose jailer was killed. Runs on hull-jailer's only thread.
 #pragma once
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "base/status.h"
 #include "jailer/jailer_args.h"
 
@@ -13,13 +17,24 @@ namespace hull::jailer {
 // status as hull-vmm's own errors (docs/hull-vmm.md), so callers treat both alike.
 inline constexpr int kExitStatusJailerError = 250;
 
+// kSelf: the VMM's main, run in the jailed child with args.vmm_args; what it returns is
+// the child's exit status.
+using SelfMain = std::function<int(const std::vector<std::string>& vmm_args)>;
+
 // Runs the VMM in its jail until it ends and returns what hull-jailer should exit with:
 // the VMM's exit status, or -signal when a signal killed it (the caller then dies by
 // the same signal, so its parent sees what it would have seen without a jailer). A jail
 // that cannot be made is an error, and nothing is left behind.
 // With args.daemonize, the calling process returns 0 as soon as the VMM runs; a
 // detached supervisor (setsid, stdio on /dev/null) waits for it and cleans up.
-base::Result<int> RunJailed(const JailerArgs& args);
+// kSelf needs `self_main`.
+base::Result<int> RunJailed(const JailerArgs& args, const SelfMain& self_main = {});
+
+// The whole command — hull-jailer's main(), and hull-vmm's for `hull-vmm --jail`
+// (argv from "--jail" on): flags, --help, --cleanup, the jail, the exit status (250 for
+// the jail's own errors; the VMM's status otherwise; a VMM killed by a signal kills
+// this process by the same signal).
+int JailerMain(int argc, char** argv, JailMode mode, const SelfMain& self_main = {});
 
 // --cleanup: kills the jail's VMM if it still runs (a PID 1 of its own namespace
 // named in the jail's pid file), removes its cgroup and its directory. Missing

@@ -21,6 +21,7 @@
 #include "base/logging.h"
 #include "devices/rng/rng_device.h"
 #include "devices/vsock/vsock_device.h"  // virtio-vsock
+#include "jailer/supervisor.h"
 #include "vmm/api/controller.h"
 #include "vmm/api/server.h"
 #include "vmm/block_drives.h"
@@ -211,9 +212,7 @@ int ServeApi(const vmm::VmmCommandLine& flags, MetricsOutput& metrics) {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int RunVmm(int argc, char** argv) {
   base::SetLogProgramName("hull-vmm");
   base::InitLoggingFromEnv();
 
@@ -255,4 +254,23 @@ int main(int argc, char** argv) {
   base::Result<std::unique_ptr<vmm::Machine>> machine = CreateMachine(flags->config);
   if (!machine.ok()) return Fail(machine.status());
   return RunToEnd(std::move(*machine), nullptr, metrics);
+}
+
+}  // namespace
+
+// `hull-vmm --jail JAIL-FLAGS -- VMM-FLAGS`: the jailer (jailer/supervisor.h) builds its
+// jail around a child of this process, which then runs the VMM there (no second exec);
+// this process stays outside as the jail's supervisor.
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "--jail") {
+    return jailer::JailerMain(argc - 1, argv + 1, jailer::JailMode::kSelf,
+                              [argv](const std::vector<std::string>& vmm_args) {
+                                std::vector<std::string> text = vmm_args;
+                                std::vector<char*> vmm_argv = {argv[0]};
+                                for (std::string& a : text) vmm_argv.push_back(a.data());
+                                vmm_argv.push_back(nullptr);
+                                return RunVmm(static_cast<int>(vmm_argv.size() - 1), vmm_argv.data());
+                              });
+  }
+  return RunVmm(argc, argv);
 }

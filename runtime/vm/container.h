@@ -16,7 +16,7 @@ struct VmContainer {
   std::string hostname;
   std::string image_disk;  // the image's read-only ext4
   std::string vmm;         // --vmm: "", "hull" or "qemu"
-  bool no_jail = false;    // --no-jail: hull-vmm without hull-jailer (also HULL_NO_JAIL=1)
+  bool no_jail = false;    // --no-jail: hull-vmm without its jail (also HULL_NO_JAIL=1)
   std::string work_root;   // where the VM's private directory goes
   std::string exec_socket; // where exec clients connect (exec_hub.h); "" for none
 };

@@ -52,8 +52,9 @@ class VmmProcess {
   ~VmmProcess();  // SIGKILL and reap, if still running
 
   int pidfd() const { return pidfd_.get(); }
-  // argv started hull-jailer, which writes the jailed VMM's host pid to `path`: a kill
-  // then kills that VMM first and gives the jailer a moment to clean up after it.
+  // argv started hull-vmm --jail, whose supervisor writes the jailed VMM's host pid to
+  // `path`: a kill then kills that VMM first and gives the supervisor a moment to clean
+  // up after it.
   void set_jailed_pid_file(std::string path) { jailed_pid_file_ = std::move(path); }
   // Reaps it (it has exited); returns the wait status.
   int Wait();

@@ -349,7 +349,7 @@ base::Result<VmOutcome> RunVm(const VmConfig& config) {
   if (jailed) {
     ASSIGN_OR_RETURN(prepared, PrepareJail(jail, dir.path(), files_dir, files, listen_path, shape, argv));
     argv = prepared->argv;
-    cleanup.emplace(prepared->settings.jailer, prepared->layout, prepared->settings.cgroup_root);
+    cleanup.emplace(prepared->argv.front(), prepared->layout, prepared->settings.cgroup_root);
   }
   ASSIGN_OR_RETURN(VmmProcess vmm, VmmProcess::Start(argv, dir.path() + "/vmm.log"));
   if (jailed) vmm.set_jailed_pid_file(prepared->layout.pid_file);

@@ -3,7 +3,7 @@
 // chosen VMM, accepts hull-init's channel, relays stdio and signals, turns the guest's
 // report into an exit status, stops the VM (signal, grace period, kill) and removes
 // everything it created — on every path, errors included. With the hull backend the
-// VMM runs confined by hull-jailer (vmm_jail.h) unless the jail is turned off. Called
+// VMM runs confined in its jail (hull-vmm --jail, vmm_jail.h) unless the jail is turned off. Called
 // by `hull run` (and the e2e tests) on one thread; blocks until the VM is gone.
 #pragma once
 
@@ -43,7 +43,7 @@ struct VmConfig {
   std::string work_root;           // "" → $TMPDIR or /tmp
   std::string qemu = "qemu-system-x86_64";
   std::string hull_vmm;            // "" → hull-vmm next to hull's build
-  // The hull backend starts hull-vmm through hull-jailer unless jail.enabled is false
+  // The hull backend starts hull-vmm in its jail (--jail) unless jail.enabled is false
   // (--no-jail, HULL_NO_JAIL=1); vmm_jail.h.
   JailSettings jail;
   // Told which backend was picked and why ("vm: qemu (TCG): ...").

@@ -52,11 +52,11 @@ base::Result<JailSettings> JailSettingsFromEnv(JailSettings settings) {
   return settings;
 }
 
-JailLayout JailLayoutFor(const std::string& work_dir, const std::string& hull_vmm) {
+JailLayout JailLayoutFor(const std::string& work_dir) {
   JailLayout l;
   l.id = Basename(work_dir);
   l.chroot_base = work_dir + "/jail";
-  std::string exec_name = Basename(hull_vmm);
+  std::string exec_name = "hull-vmm";
   l.dir = l.chroot_base + "/" + exec_name + "/" + l.id;
   l.pid_file = l.dir + "/" + exec_name + ".pid";
   return l;
@@ -73,12 +73,12 @@ std::string VmmCpuMax(double cpus) {
   return std::to_string(quota) + " " + std::to_string(kPeriodUs);
 }
 
-std::vector<std::string> JailerArgv(const JailSettings& s, const JailLayout& layout,
-                                    uint32_t guest_mib, const std::vector<JailBind>& binds,
-                                    const std::vector<std::string>& vmm_argv) {
+std::vector<std::string> JailedVmmArgv(const JailSettings& s, const JailLayout& layout,
+                                       uint32_t guest_mib, const std::vector<JailBind>& binds,
+                                       const std::vector<std::string>& vmm_argv) {
   std::vector<std::string> argv = {
-      s.jailer,      "--id",  layout.id,  "--exec-file", vmm_argv.empty() ? "" : vmm_argv[0],
-      "--uid",       std::to_string(s.uid), "--gid",      std::to_string(s.gid),
+      vmm_argv.empty() ? "" : vmm_argv[0], "--jail", "--id", layout.id,
+      "--uid", std::to_string(s.uid), "--gid", std::to_string(s.gid),
       "--chroot-base", layout.chroot_base,
   };
   if (s.limit_memory || s.cpus > 0) {
@@ -146,7 +146,8 @@ base::Status GiveTapToJailUser(const std::string& name, const JailSettings& s) {
 std::string JailerError(const std::string& vmm_log) {
   auto text = base::ReadFileToString(vmm_log, 1 << 16);
   if (!text.ok()) return "";
-  size_t at = text->find("hull-jailer: error: ");
+  size_t at = text->find("hull-vmm --jail: error: ");
+  if (at == std::string::npos) at = text->find("hull-jailer: error: ");
   if (at == std::string::npos) return "";
   size_t end = text->find('\n', at);
   return text->substr(at, end == std::string::npos ? std::string::npos : end - at);
@@ -158,12 +159,8 @@ base::Result<PreparedJail> PrepareJail(const JailSettings& settings, const std::
                                        const std::vector<std::string>& vmm_argv) {
   PreparedJail jail;
   jail.settings = settings;
-  if (jail.settings.jailer.empty()) jail.settings.jailer = HULL_JAILER_DEFAULT_PATH;
-  if (access(jail.settings.jailer.c_str(), X_OK) != 0)
-    return base::Status::Errno("the VMM's jailer " + jail.settings.jailer +
-                               " (build hull-jailer, or run with --no-jail)");
   const JailSettings& s = jail.settings;
-  jail.layout = JailLayoutFor(work_dir, vmm_argv.at(0));
+  jail.layout = JailLayoutFor(work_dir);
   auto inside = [&](const std::string& path) { return path.rfind(files_dir + "/", 0) == 0; };
   // The VM's own files: the jail's user's, in a directory bound read-write (the VMM
   // makes its vsock socket and the console log there).
@@ -192,18 +189,17 @@ base::Result<PreparedJail> PrepareJail(const JailSettings& settings, const std::
   for (JailBind& b : binds) b.path = std::filesystem::path(b.path).lexically_normal().string();
   std::vector<std::string> vmm = vmm_argv;
   vmm[0] = std::filesystem::absolute(vmm[0]).lexically_normal().string();
-  jail.argv = JailerArgv(s, jail.layout, shape.memory_mib, binds, vmm);
+  jail.argv = JailedVmmArgv(s, jail.layout, shape.memory_mib, binds, vmm);
   return jail;
 }
 
 JailCleanup::~JailCleanup() {
-  if (jailer_.empty()) return;
+  if (hull_vmm_.empty()) return;
   std::error_code ec;
-  if (!std::filesystem::exists(layout_.dir, ec)) return;  // the jailer cleaned up itself
-  std::string exec_name = Basename(std::filesystem::path(layout_.dir).parent_path().string());
-  base::Status s = rootfs::RunProgram({jailer_, "--cleanup", "--id", layout_.id, "--exec-file",
-                                       "/" + exec_name, "--chroot-base", layout_.chroot_base,
-                                       "--cgroup-root", cgroup_root_});
+  if (!std::filesystem::exists(layout_.dir, ec)) return;  // the supervisor cleaned up itself
+  base::Status s = rootfs::RunProgram({hull_vmm_, "--jail", "--cleanup", "--id", layout_.id,
+                                       "--chroot-base", layout_.chroot_base, "--cgroup-root",
+                                       cgroup_root_});
   if (!s.ok()) LOG_WARNING << "vm: cleaning up the VMM's jail: " << s.message();
 }
 
@@ -215,7 +211,7 @@ void CleanUpStaleJail(const std::string& work_dir) {
       JailLayout layout{id.path().filename().string(), work_dir + "/jail", id.path().string(), ""};
       std::string cgroup_root = "/sys/fs/cgroup";
       if (const char* root = std::getenv("HULL_CGROUP_ROOT"); root && *root) cgroup_root = root;
-      JailCleanup cleanup(HULL_JAILER_DEFAULT_PATH, layout, cgroup_root);
+      JailCleanup cleanup(HULL_VMM_DEFAULT_PATH, layout, cgroup_root);
     }
   }
 }

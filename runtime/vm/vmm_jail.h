@@ -1,9 +1,10 @@
-// hull-vmm under hull-jailer, as the VM runner starts it by default (docs/vm-runtime.md,
-// "The VMM's jail"): the jailer's command line (an unprivileged uid/gid, the VM's files
-// bound in, cgroup limits from the container's --memory and --cpus, the jail's directory
-// inside the VM's own work directory), what the host must hand the jail's user before
-// it starts (file owners, the tap's owner), and the clean-up of a jail whose jailer did
-// not end by itself. Called by the VM runner (vm_runner.cc) on its thread; the argv
+// hull-vmm in its jail, as the VM runner starts it by default (docs/vm-runtime.md,
+// "The VMM's jail"): `hull-vmm --jail`'s command line (hull-jailer's jail, built by
+// hull-vmm around itself: an unprivileged uid/gid, the VM's files bound in, cgroup
+// limits from the container's --memory and --cpus, the jail's directory inside the VM's
+// own work directory), what the host must hand the jail's user before it starts (file
+// owners, the tap's owner), and the clean-up of a jail whose supervisor did not end by
+// itself. Called by the VM runner (vm_runner.cc) on its thread; the argv
 // builders are pure and unit-tested in vm_unittest.cc.
 #pragma once
 
@@ -34,7 +35,6 @@ struct JailSettings {
   bool enabled = true;          // false: --no-jail (hull warns on stderr)
   uid_t uid = kDefaultJailUid;
   gid_t gid = kDefaultJailGid;
-  std::string jailer;           // "" → hull-jailer next to hull's build
   std::string cgroup_root = "/sys/fs/cgroup";
   bool limit_memory = false;    // the container has --memory: memory.max for the VMM
   double cpus = 0;              // the container's --cpus; 0: no cpu.max
@@ -50,14 +50,15 @@ struct JailBind {
   bool read_only = true;
 };
 
-// Where one VM's jail lives: <work dir>/jail/hull-vmm/<id>, removed with the work dir.
+// Where one VM's jail lives: <work dir>/jail/hull-vmm/<id>, removed with the work dir
+// (hull-vmm --jail names its jails "hull-vmm" whatever the binary is called).
 struct JailLayout {
   std::string id;           // the work directory's name (hull-vm-XXXXXX)
   std::string chroot_base;  // <work dir>/jail
   std::string dir;          // chroot_base + "/<exec name>/" + id
   std::string pid_file;     // dir + "/<exec name>.pid": the VMM's host pid
 };
-JailLayout JailLayoutFor(const std::string& work_dir, const std::string& hull_vmm);
+JailLayout JailLayoutFor(const std::string& work_dir);
 
 // memory.max for a guest of `guest_mib`: its RAM, kVmmOverheadMib and 1/8 of the RAM
 // again (KVM's page tables and dirty page cache grow with it).
@@ -65,9 +66,9 @@ uint64_t VmmMemoryLimitBytes(uint32_t guest_mib);
 // cpu.max for --cpus N: "N*100000 100000" (µs), at least the jailer's 1000 µs quota.
 std::string VmmCpuMax(double cpus);
 
-// hull-jailer's argv: the jail, then "--", then hull-vmm's own arguments (vmm_argv
-// without its argv[0], which the jailer replaces by the binary's place in the jail).
-std::vector<std::string> JailerArgv(const JailSettings& settings, const JailLayout& layout,
+// `hull-vmm --jail`'s argv: vmm_argv[0], "--jail", the jail, then "--", then hull-vmm's
+// own arguments (the rest of vmm_argv).
+std::vector<std::string> JailedVmmArgv(const JailSettings& settings, const JailLayout& layout,
                                     uint32_t guest_mib, const std::vector<JailBind>& binds,
                                     const std::vector<std::string>& vmm_argv);
 
@@ -97,40 +98,41 @@ class LentFile {
 // user, who has no CAP_NET_ADMIN: TUNSETOWNER/TUNSETGROUP, as `ip tuntap add ... user U`.
 base::Status GiveTapToJailUser(const std::string& name, const JailSettings& settings);
 
-// The line hull-jailer printed when it could not make the jail ("hull-jailer: error:
-// ..."), from the VMM's log; "" when there is none.
+// The line the jail's supervisor printed when it could not make the jail ("hull-vmm
+// --jail: error: ..." or hull-jailer's), from the VMM's log; "" when there is none.
 std::string JailerError(const std::string& vmm_log);
 
-// Runs `hull-jailer --cleanup` for a jail whose directory is still there when this goes
-// away (its jailer was killed, so the VMM, the cgroup and the directory may remain).
+// Runs `hull-vmm --jail --cleanup` (`hull_vmm`) for a jail whose directory is still
+// there when this goes away (its supervisor was killed, so the VMM, the cgroup and the
+// directory may remain).
 class JailCleanup {
  public:
-  JailCleanup(std::string jailer, JailLayout layout, std::string cgroup_root)
-      : jailer_(std::move(jailer)), layout_(std::move(layout)), cgroup_root_(std::move(cgroup_root)) {}
+  JailCleanup(std::string hull_vmm, JailLayout layout, std::string cgroup_root)
+      : hull_vmm_(std::move(hull_vmm)), layout_(std::move(layout)), cgroup_root_(std::move(cgroup_root)) {}
   JailCleanup(JailCleanup&& other) noexcept
-      : jailer_(std::move(other.jailer_)), layout_(other.layout_), cgroup_root_(other.cgroup_root_) {
-    other.jailer_.clear();
+      : hull_vmm_(std::move(other.hull_vmm_)), layout_(other.layout_), cgroup_root_(other.cgroup_root_) {
+    other.hull_vmm_.clear();
   }
   JailCleanup(const JailCleanup&) = delete;
   ~JailCleanup();
 
  private:
-  std::string jailer_;  // "" : moved from
+  std::string hull_vmm_;  // "" : moved from
   JailLayout layout_;
   std::string cgroup_root_;
 };
 
 // Everything a jailed VMM needs from the host, held until the VM is gone.
 struct PreparedJail {
-  JailSettings settings;  // with the jailer's path resolved
+  JailSettings settings;
   JailLayout layout;
   std::vector<LentFile> lent;
-  std::vector<std::string> argv;  // hull-jailer's
+  std::vector<std::string> argv;  // hull-vmm --jail ...
 };
 
 // Hands the VM's own files in `files_dir` (initramfs, config file, writable layer, the
 // channel's listening socket `listen_path`) and the directory itself to the jail's user,
-// checks or lends the files it does not own, gives it the tap, and builds the jailer's
+// checks or lends the files it does not own, gives it the tap, and builds the jailed
 // command line for `vmm_argv`.
 base::Result<PreparedJail> PrepareJail(const JailSettings& settings, const std::string& work_dir,
                                        const std::string& files_dir, const VmFiles& files,

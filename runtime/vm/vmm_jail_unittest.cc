@@ -1,5 +1,5 @@
-// The VMM's jail as the VM runner builds it, without a VM: hull-jailer's command line
-// (checked by the jailer's own parser), the cgroup limits derived from the container,
+// The VMM's jail as the VM runner builds it, without a VM: `hull-vmm --jail`'s command
+// line (checked by the jailer's own parser), the cgroup limits derived from the container,
 // the files handed to the jail's user, and the clean-up of a jail left behind.
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,11 +34,7 @@ class TempDir {
 const std::vector<std::string> kVmmArgv = {"/opt/hull/hull-vmm", "--config", "/w/hull-vm-Ab12Cd/vm/vm.json",
                                            "--serial", "file:/w/hull-vm-Ab12Cd/vm/console.log"};
 
-JailSettings FakeSettings() {
-  JailSettings s;
-  s.jailer = "/opt/hull/hull-jailer";
-  return s;
-}
+JailSettings FakeSettings() { return JailSettings(); }
 
 std::vector<JailBind> FakeBinds() {
   return {{"/w/hull-vm-Ab12Cd/vm", false}, {"/cache/vmlinux", true}, {"/store/rootfs.ext4", true},
@@ -46,7 +42,7 @@ std::vector<JailBind> FakeBinds() {
 }
 
 TEST(VmmJail, LayoutIsInsideTheVmsWorkDirectory) {
-  JailLayout l = JailLayoutFor("/w/hull-vm-Ab12Cd", "/opt/hull/hull-vmm");
+  JailLayout l = JailLayoutFor("/w/hull-vm-Ab12Cd");
   EXPECT_EQ(l.id, "hull-vm-Ab12Cd");
   EXPECT_EQ(l.chroot_base, "/w/hull-vm-Ab12Cd/jail");
   EXPECT_EQ(l.dir, "/w/hull-vm-Ab12Cd/jail/hull-vmm/hull-vm-Ab12Cd");
@@ -62,13 +58,13 @@ TEST(VmmJail, LimitsFollowTheContainersMemoryAndCpus) {
   EXPECT_EQ(VmmCpuMax(0.001), "1000 100000");  // the jailer's smallest quota
 }
 
-TEST(VmmJail, JailerArgvWithLimits) {
+TEST(VmmJail, JailedVmmArgvWithLimits) {
   JailSettings s = FakeSettings();
   s.limit_memory = true;
   s.cpus = 1.5;
-  auto argv = JailerArgv(s, JailLayoutFor("/w/hull-vm-Ab12Cd", kVmmArgv[0]), 256, FakeBinds(), kVmmArgv);
+  auto argv = JailedVmmArgv(s, JailLayoutFor("/w/hull-vm-Ab12Cd"), 256, FakeBinds(), kVmmArgv);
   std::vector<std::string> want = {
-      "/opt/hull/hull-jailer", "--id", "hull-vm-Ab12Cd", "--exec-file", "/opt/hull/hull-vmm",
+      "/opt/hull/hull-vmm", "--jail", "--id", "hull-vm-Ab12Cd",
       "--uid", "64123", "--gid", "64123", "--chroot-base", "/w/hull-vm-Ab12Cd/jail",
       "--cgroup-root", "/sys/fs/cgroup",
       "--cgroup", "memory.max=" + std::to_string(uint64_t{256 + 128 + 32} << 20),
@@ -80,7 +76,7 @@ TEST(VmmJail, JailerArgvWithLimits) {
 }
 
 TEST(VmmJail, NoCgroupWithoutLimits) {
-  auto argv = JailerArgv(FakeSettings(), JailLayoutFor("/w/hull-vm-Ab12Cd", kVmmArgv[0]), 256,
+  auto argv = JailedVmmArgv(FakeSettings(), JailLayoutFor("/w/hull-vm-Ab12Cd"), 256,
                          FakeBinds(), kVmmArgv);
   for (const std::string& a : argv) {
     EXPECT_NE(a, "--cgroup");
@@ -88,17 +84,20 @@ TEST(VmmJail, NoCgroupWithoutLimits) {
   }
 }
 
-// What hull builds, the jailer takes: every value passes hull-jailer's own parser.
+// What hull builds, the jail takes: everything after "--jail" passes the jailer's own
+// parser in hull-vmm's mode.
 TEST(VmmJail, TheJailerAcceptsTheCommandLine) {
   JailSettings s = FakeSettings();
   s.limit_memory = true;
   s.cpus = 0.5;
   s.uid = 4242;
   s.gid = 4343;
-  auto argv = JailerArgv(s, JailLayoutFor("/w/hull-vm-Ab12Cd", kVmmArgv[0]), 128, FakeBinds(), kVmmArgv);
+  auto argv = JailedVmmArgv(s, JailLayoutFor("/w/hull-vm-Ab12Cd"), 128, FakeBinds(), kVmmArgv);
   std::vector<const char*> c;
-  for (const auto& a : argv) c.push_back(a.c_str());
-  auto parsed = jailer::ParseJailerArgs(static_cast<int>(c.size()), c.data());
+  ASSERT_GE(argv.size(), 2u);
+  EXPECT_EQ(argv[1], "--jail");
+  for (size_t i = 1; i < argv.size(); ++i) c.push_back(argv[i].c_str());
+  auto parsed = jailer::ParseJailerArgs(static_cast<int>(c.size()), c.data(), jailer::JailMode::kSelf);
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   EXPECT_EQ(parsed->uid, 4242u);
   EXPECT_EQ(parsed->gid, 4343u);
@@ -108,8 +107,8 @@ TEST(VmmJail, TheJailerAcceptsTheCommandLine) {
   EXPECT_FALSE(parsed->binds[0].read_only);
   EXPECT_TRUE(parsed->binds[2].read_only);
   EXPECT_EQ(parsed->vmm_args, std::vector<std::string>(kVmmArgv.begin() + 1, kVmmArgv.end()));
-  EXPECT_EQ(jailer::PathsFor(*parsed).dir, JailLayoutFor("/w/hull-vm-Ab12Cd", kVmmArgv[0]).dir);
-  EXPECT_EQ(jailer::PathsFor(*parsed).pid_file, JailLayoutFor("/w/hull-vm-Ab12Cd", kVmmArgv[0]).pid_file);
+  EXPECT_EQ(jailer::PathsFor(*parsed).dir, JailLayoutFor("/w/hull-vm-Ab12Cd").dir);
+  EXPECT_EQ(jailer::PathsFor(*parsed).pid_file, JailLayoutFor("/w/hull-vm-Ab12Cd").pid_file);
 }
 
 class ScopedEnv {
@@ -159,7 +158,6 @@ TEST(VmmJail, PrepareHandsTheVmsFilesToTheJailUser) {
   VmShape shape;
   shape.volume_disks = {{"hullvol0", t.path() + "/vol.ext4", false}};
   JailSettings s;
-  s.jailer = "/bin/true";
   std::vector<std::string> vmm = {"/opt/hull/hull-vmm", "--config", files.config_file};
   {
     auto jail = PrepareJail(s, t.path() + "/hull-vm-Ab12Cd", files_dir, files,
@@ -198,22 +196,25 @@ TEST(VmmJail, PrepareHandsTheVmsFilesToTheJailUser) {
 TEST(VmmJail, AJailersErrorLineIsFoundInTheVmmLog) {
   TempDir t;
   std::string log = t.path() + "/vmm.log";
+  std::ofstream(log) << "something\nhull-vmm --jail: error: --bind /nope: No such file or directory\nusage\n";
+  EXPECT_EQ(JailerError(log), "hull-vmm --jail: error: --bind /nope: No such file or directory");
   std::ofstream(log) << "something\nhull-jailer: error: --bind /nope: No such file or directory\nusage\n";
   EXPECT_EQ(JailerError(log), "hull-jailer: error: --bind /nope: No such file or directory");
   std::ofstream(log) << "hull-vmm: error: cannot read kernel\n";
   EXPECT_EQ(JailerError(log), "");
 }
 
-// A jail whose jailer was killed: the real hull-jailer --cleanup removes its directory.
+// A jail whose supervisor was killed: the real hull-vmm --jail --cleanup removes its
+// directory.
 TEST(VmmJail, ALeftJailIsCleanedUpWithTheJailer) {
-  if (geteuid() != 0) GTEST_SKIP() << "hull-jailer needs root";
+  if (geteuid() != 0) GTEST_SKIP() << "hull-vmm --jail --cleanup needs root";
   TempDir t;
   std::string work = t.path() + "/hull-vm-Ab12Cd";
-  JailLayout l = JailLayoutFor(work, "/opt/hull/hull-vmm");
+  JailLayout l = JailLayoutFor(work);
   fs::create_directories(l.dir + "/root");
   std::ofstream(l.pid_file) << "999999999\n";
   {
-    JailCleanup cleanup(HULL_JAILER_PATH, l, t.path() + "/no-cgroup-fs");
+    JailCleanup cleanup(HULL_VMM_PATH, l, t.path() + "/no-cgroup-fs");
   }
   EXPECT_FALSE(fs::exists(l.dir));
   fs::create_directories(l.dir + "/root");

@@ -1,4 +1,4 @@
-// The hull backend's VMM under hull-jailer, seen from the host while a `hull run` runs
+// The hull backend's VMM in its jail (hull-vmm --jail), seen from the host while a `hull run` runs
 // (runtime/vm/vmm_jail.h): the VMM runs as the jail's unprivileged user with no
 // capabilities, no_new_privs and seccomp on its main thread, as PID 1 of its own PID
 // namespace in its own mount namespace, in its own cgroup; --no-jail says so on stderr;
@@ -111,7 +111,7 @@ TEST_P(VmJail, NoJailRunsTheVmmWithoutItAndSaysSoLoudly) {
   EXPECT_NE(r.err.find("WARNING: the VMM's jail is OFF (--no-jail)"), std::string::npos) << r.err;
 }
 
-// A jail the jailer cannot make (here: its cgroup, under a cgroup root that is none):
+// A jail that cannot be made (here: its cgroup, under a cgroup root that is none):
 // one error naming the jail, status 125, and nothing left (TearDown checks the rest).
 TEST_P(VmJail, AJailThatCannotBeMadeIsOneClearError) {
   std::string bogus = SharedStore().root + "/not-a-cgroup-fs";
@@ -120,7 +120,7 @@ TEST_P(VmJail, AJailThatCannotBeMadeIsOneClearError) {
   auto r = testing::RunProcess(Argv({}, {"true"}), kTimeout);
   unsetenv("HULL_CGROUP_ROOT");
   EXPECT_EQ(r.exit_status, 125) << r.err;
-  EXPECT_NE(r.err.find("the VMM's jail could not be made: hull-jailer: error:"), std::string::npos)
+  EXPECT_NE(r.err.find("the VMM's jail could not be made: hull-vmm --jail: error:"), std::string::npos)
       << r.err;
   EXPECT_TRUE(fs::is_empty(bogus)) << "a cgroup directory was left in " << bogus;
   fs::remove_all(bogus);

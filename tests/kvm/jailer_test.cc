@@ -1,5 +1,6 @@
-// hull-jailer end to end (jailer/, docs/hull-vmm.md "Jailer"): a jailed hull-vmm boots
-// the test guest, and while it runs the test looks at it from the host through
+// The jail end to end (jailer/, docs/hull-vmm.md "Jailer"), both ways it is made: by
+// hull-jailer exec'ing hull-vmm, and by `hull-vmm --jail` around itself (what hull
+// runs). A jailed hull-vmm boots the test guest, and while it runs the test looks at it from the host through
 // /proc/<pid>: its uid/gid and capabilities, its PID namespace, its root (only what
 // was bound), its mounts, fds, environment, cgroup and seccomp; and after it ends,
 // that nothing is left. Needs root and KVM (the nested harness gives both).
@@ -89,22 +90,31 @@ class CgroupRoot {
   bool mounted_ = false;
 };
 
+// How the jail is made: hull-jailer --exec-file hull-vmm, or hull-vmm --jail.
+enum class Maker { kJailer, kSelf };
+
 struct Jail {
+  explicit Jail(Maker m) : maker(m) {
+    mkdir(shared.c_str(), 0700);
+    EXPECT_EQ(chown(shared.c_str(), kUid, kUid), 0);
+  }
+  Maker maker;
   TempDir dir;
   std::string id = "jail-test-" + std::to_string(getpid());
   std::string base = dir.Path("jails");
   std::string shared = dir.Path("shared");  // the VM's socket directory, writable by kUid
   std::string jail_dir = base + "/hull-vmm/" + id;
 
-  Jail() {
-    mkdir(shared.c_str(), 0700);
-    EXPECT_EQ(chown(shared.c_str(), kUid, kUid), 0);
+  // The command up to its first flag: hull-jailer, or hull-vmm --jail.
+  std::vector<std::string> Command() const {
+    if (maker == Maker::kSelf) return {VmmPath(), "--jail"};
+    return {JailerPath()};
   }
   std::vector<std::string> Args(std::vector<std::string> extra, std::vector<std::string> vmm) {
-    std::vector<std::string> args = {JailerPath(), "--id", id, "--exec-file", VmmPath(),
-                                     "--uid", std::to_string(kUid), "--gid", std::to_string(kUid),
-                                     "--chroot-base", base, "--bind", GuestElf() + ":ro",
-                                     "--bind", shared};
+    std::vector<std::string> args = Command();
+    if (maker == Maker::kJailer) args.insert(args.end(), {"--exec-file", VmmPath()});
+    args.insert(args.end(), {"--id", id, "--uid", std::to_string(kUid), "--gid", std::to_string(kUid),
+                             "--chroot-base", base, "--bind", GuestElf() + ":ro", "--bind", shared});
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back("--");
     vmm.insert(vmm.begin(), {"--kernel", GuestElf(), "--memory", "32"});
@@ -116,20 +126,27 @@ struct Jail {
   }
 };
 
-TEST(JailedVmm, BootsTheTestGuestAndLeavesNothing) {
+class JailedVmm : public ::testing::TestWithParam<Maker> {};
+
+INSTANTIATE_TEST_SUITE_P(Makers, JailedVmm, ::testing::Values(Maker::kJailer, Maker::kSelf),
+                         [](const ::testing::TestParamInfo<Maker>& info) {
+                           return info.param == Maker::kSelf ? "HullVmmJail" : "HullJailer";
+                         });
+
+TEST_P(JailedVmm, BootsTheTestGuestAndLeavesNothing) {
   SKIP_WITHOUT_KVM();
   if (geteuid() != 0) GTEST_SKIP() << "hull-jailer needs root";
-  Jail jail;
+  Jail jail(GetParam());
   ProcessResult r = RunProcess(jail.Args({}, {"--cmdline", "hulltest.mode=hello"}), 120);
   EXPECT_EQ(r.exit_status, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("hello from the hull test guest"), std::string::npos) << r.out;
   jail.ExpectNothingLeft();
 }
 
-TEST(JailedVmm, IsConfinedWhileTheGuestRuns) {
+TEST_P(JailedVmm, IsConfinedWhileTheGuestRuns) {
   SKIP_WITHOUT_KVM();
   if (geteuid() != 0) GTEST_SKIP() << "hull-jailer needs root";
-  Jail jail;
+  Jail jail(GetParam());
   CgroupRoot cgroup(jail.dir.Path("cgroup"));
   if (cgroup.path().empty()) GTEST_SKIP() << "no cgroup hierarchy here and cgroup2 cannot be mounted";
   // Another VM's disk on the same host, a descriptor and a variable the jailer inherits:
@@ -181,7 +198,9 @@ TEST(JailedVmm, IsConfinedWhileTheGuestRuns) {
 
   // Its root holds only what the jailer put there.
   std::string root = proc + "/root";
-  std::set<std::string> expected = {"dev", "proc", "hull-vmm", TopDir(GuestElf()), TopDir(jail.shared)};
+  // hull-vmm --jail runs from the image it was started with: no binary in its jail.
+  std::set<std::string> expected = {"dev", "proc", TopDir(GuestElf()), TopDir(jail.shared)};
+  if (GetParam() == Maker::kJailer) expected.insert("hull-vmm");
   EXPECT_EQ(Entries(root), expected);
   EXPECT_EQ(Entries(root + "/dev"), (std::set<std::string>{"kvm", "net"}));
   EXPECT_FALSE(fs::exists(root + "/etc/passwd"));
@@ -191,7 +210,8 @@ TEST(JailedVmm, IsConfinedWhileTheGuestRuns) {
     EXPECT_TRUE(name.find_first_not_of("0123456789") != std::string::npos || name == "1")
         << "/proc in the jail shows process " << name;
   }
-  std::set<std::string> allowed_mounts = {"/", "/hull-vmm", GuestElf(), jail.shared, "/proc"};
+  std::set<std::string> allowed_mounts = {"/", GuestElf(), jail.shared, "/proc"};
+  if (GetParam() == Maker::kJailer) allowed_mounts.insert("/hull-vmm");
   std::istringstream mountinfo(ReadText(proc + "/mountinfo"));
   for (std::string line; std::getline(mountinfo, line);) {
     std::istringstream fields(line);
@@ -228,10 +248,10 @@ TEST(JailedVmm, IsConfinedWhileTheGuestRuns) {
   EXPECT_FALSE(fs::exists(sock));
 }
 
-TEST(JailedVmm, SecurityStopKillsTheJailerBySigsysAndCleansUp) {
+TEST_P(JailedVmm, SecurityStopKillsTheJailerBySigsysAndCleansUp) {
   SKIP_WITHOUT_KVM();
   if (geteuid() != 0) GTEST_SKIP() << "hull-jailer needs root";
-  Jail jail;
+  Jail jail(GetParam());
   setenv("HULL_VMM_TEST_FORBIDDEN_SYSCALL", "vcpu", 1);  // passed through: a HULL_VMM_ name
   ProcessResult r = RunProcess(jail.Args({}, {"--cmdline", "hulltest.mode=hello"}), 120);
   unsetenv("HULL_VMM_TEST_FORBIDDEN_SYSCALL");
@@ -239,9 +259,9 @@ TEST(JailedVmm, SecurityStopKillsTheJailerBySigsysAndCleansUp) {
   jail.ExpectNothingLeft();
 }
 
-TEST(JailedVmm, AJailThatCannotBeMadeIsAnErrorAndLeavesNothing) {
+TEST_P(JailedVmm, AJailThatCannotBeMadeIsAnErrorAndLeavesNothing) {
   if (geteuid() != 0) GTEST_SKIP() << "hull-jailer needs root";
-  Jail jail;
+  Jail jail(GetParam());
   ProcessResult r = RunProcess(
       jail.Args({"--bind", jail.dir.Path("missing.img")}, {"--cmdline", "hulltest.mode=hello"}), 60);
   EXPECT_EQ(r.exit_status, kJailerError) << r.out << r.err;
@@ -252,7 +272,9 @@ TEST(JailedVmm, AJailThatCannotBeMadeIsAnErrorAndLeavesNothing) {
   r = RunProcess(jail.Args({}, {"--cmdline", "hulltest.mode=hello"}), 60);
   EXPECT_EQ(r.exit_status, kJailerError);
   EXPECT_NE(r.err.find("--cleanup"), std::string::npos) << r.err;
-  r = RunProcess({JailerPath(), "--cleanup", "--id", jail.id, "--chroot-base", jail.base}, 60);
+  std::vector<std::string> cleanup = jail.Command();
+  cleanup.insert(cleanup.end(), {"--cleanup", "--id", jail.id, "--chroot-base", jail.base});
+  r = RunProcess(cleanup, 60);
   EXPECT_EQ(r.exit_status, 0) << r.err;
   jail.ExpectNothingLeft();
 }

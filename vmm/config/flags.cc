@@ -71,10 +71,12 @@ po::options_description VisibleOptions() {
 
 std::string HelpText(const po::options_description& options) {
   std::stringstream text;
-  text << "Usage: hull-vmm [--config FILE] [OPTIONS]\n\n"
+  text << "Usage: hull-vmm [--config FILE] [OPTIONS]\n"
+          "       hull-vmm --jail JAIL-OPTIONS -- [--config FILE] [OPTIONS]\n\n"
           "Boots one micro-VM on KVM and runs it until the guest powers off. Describe the VM\n"
           "with a JSON config file (--config), with flags, or both: flags given together\n"
-          "with --config override the file's values.\n\n"
+          "with --config override the file's values. With --jail (first) it runs confined in\n"
+          "hull-jailer's jail, built around itself (hull-vmm --jail --help).\n\n"
        << options
        << "\nExample:\n"
           "  hull-vmm --kernel vmlinux --initrd initramfs.cpio --vcpus 2 --memory 512M \\\n"
