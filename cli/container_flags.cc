@@ -121,7 +121,7 @@ std::variant<RunOptions, int> ParseRunOptions(const std::vector<std::string>& ar
   options.add_options()
       ("runtime", po::value(&spec.runtime)->default_value("vm"), "vm (micro-VM) or ns (namespaces); with hulld: its default")
       ("vmm", po::value(&o.vmm), "direct mode, vm runtime: hull or qemu (default: hull where hardware virtualization is usable)")
-      ("no-jail", po::bool_switch(&o.no_jail), "direct mode, hull backend: start hull-vmm without hull-jailer (debugging only; warns on stderr)")
+      ("no-jail", po::bool_switch(&o.no_jail), "direct mode, hull backend: start hull-vmm without its jail (debugging only; warns on stderr)")
       ("detach,d", po::bool_switch(&o.detach), "run in the background and print the container ID (hulld)")
       ("name", po::value(&o.name), "the container's name (hulld)")
       ("rm", po::bool_switch(&spec.remove), "remove the container when it exits (always, in direct mode)")

@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
       ("log-level", po::value(&log_level)->default_value("info"), "debug, info, warning or error")
       ("bridge", po::value(&bridge)->default_value("hull0"), "bridge of the default network; none: containers get loopback only")
       ("subnet", po::value(&subnet)->default_value("172.30.0.0/16"), "IPv4 subnet of the bridge (its first address is the bridge's)")
-      ("no-jail", po::bool_switch(), "start every micro-VM's hull-vmm without hull-jailer (debugging only)")
+      ("no-jail", po::bool_switch(), "start every micro-VM's hull-vmm without its jail (debugging only)")
       ("help,h", "show this help");
   po::variables_map vm;
   try {
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   // inherits our environment; each VM start then warns in the container's log.
   if (vm["no-jail"].as<bool>()) {
     ::setenv("HULL_NO_JAIL", "1", 1);
-    LOG_WARNING << "--no-jail: every micro-VM's hull-vmm runs without hull-jailer";
+    LOG_WARNING << "--no-jail: every micro-VM's hull-vmm runs without its jail";
   }
 
   api::ServerOptions server_options;
