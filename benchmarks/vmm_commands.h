@@ -44,7 +44,7 @@ std::vector<Vmm> BuildVmms(const VmmSetup& setup);
 // kStreamDone.
 std::vector<Vmm> BuildConfinementVmms(const VmmSetup& setup, const std::string& jailer,
                                       const std::string& jail_base, const std::string& stream_disk);
-inline constexpr int kStreamKib = 256;
+inline constexpr int kStreamKib = 64;
 inline constexpr int kStreamRequestBytes = 4096;
 inline constexpr const char* kStreamStart = "blk.stream=start\n";
 inline constexpr const char* kStreamDone = "blk.stream=done\n";
