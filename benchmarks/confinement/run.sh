@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# benchmarks/confinement/run.sh — what confining hull-vmm costs at boot (issue 8, item 6):
+# benchmarks/confinement/run.sh — what confining hull-vmm costs (issue 8, item 6):
 # vmm_boot_bench --confinement runs the same hull-vmm and test guest unconfined
-# (--no-seccomp), with seccomp, and both through hull-jailer, interleaved in one run, and
-# reports each as a ratio to the unconfined one (target ≤ 1.05). Needs root. Where the
-# host has no usable /dev/kvm it runs nested inside QEMU/TCG (tests/nested), and the report
-# says its absolute times are not representative; there it defaults to 12 repetitions.
+# (--no-seccomp), with seccomp, both in `hull-vmm --jail`, and seccomp under hull-jailer,
+# interleaved in one run; it times boot to the first guest instruction and a virtio-blk
+# read per request, each as a ratio to the unconfined one (target ≤ 1.05). Needs root.
+# Where the host has no usable /dev/kvm it runs nested inside QEMU/TCG (tests/nested), and
+# the report says its absolute times are not representative; there it defaults to 12
+# repetitions (keep nested runs to ~30: docs/benchmarks.md says why).
 #
 #   benchmarks/confinement/run.sh [DRIVER-OPTIONS...]     (e.g. -n 5)
 #
