@@ -143,9 +143,7 @@ bool ContainerAction(ApiContext& ctx, const HttpRequest& req, const std::string&
   } else if (post && action == "stop") {
     SendOutcome(w, e.Stop(id, Timeout(req)));
   } else if (post && action == "restart") {
-    engine::Outcome o = e.Stop(id, Timeout(req));
-    if (!o.ok() && o.kind() != engine::ErrorKind::kNotModified) return SendOutcome(w, o), true;
-    SendOutcome(w, e.Start(id));
+    SendOutcome(w, e.Restart(id, Timeout(req)));
   } else if (post && action == "kill") {
     SendOutcome(w, e.Kill(id, req.Query("signal", "KILL")));
   } else if (post && action == "wait") {

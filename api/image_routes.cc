@@ -78,6 +78,14 @@ void InspectImage(ApiContext& ctx, const std::string& name, ResponseWriter& w) {
   SendJson(w, 200, InspectJson(*record, *image).dump());
 }
 
+// Docker's image events: Actor.ID is the reference (pull, load) or the image ID
+// (untag, delete, import), Attributes.name the familiar name.
+void PublishImageEvent(ApiContext& ctx, const std::string& action, const std::string& id,
+                       const std::string& name) {
+  ctx.engine.events().Publish(
+      engine::Event{.type = "image", .action = action, .id = id, .attributes = {{"name", name}}});
+}
+
 void RemoveImage(ApiContext& ctx, const HttpRequest& req, const std::string& name, ResponseWriter& w) {
   const auto& store = ctx.engine.store();
   auto record = engine::FindImage(store, name);
@@ -92,6 +100,8 @@ void RemoveImage(ApiContext& ctx, const HttpRequest& req, const std::string& nam
   auto lock = store.LockExclusive();
   if (!lock.ok()) return SendError(w, 500, lock.status().message());
   if (auto gc = store.CollectGarbage(); !gc.ok()) return SendError(w, 500, gc.message());
+  PublishImageEvent(ctx, "untag", record->config.str(), Familiar(record->name));
+  PublishImageEvent(ctx, "delete", record->config.str(), Familiar(record->name));
   json out = json::array({{{"Untagged", Familiar(record->name)}}, {{"Deleted", record->config.str()}}});
   SendJson(w, 200, out.dump());
 }
@@ -150,6 +160,7 @@ void ImportImage(ApiContext& ctx, const HttpRequest& req, ResponseWriter& w) {
   std::error_code ec;
   std::filesystem::remove_all(*dir, ec);
   if (!imported.ok()) return SendError(w, written.ok() ? 400 : 500, imported.status().message());
+  PublishImageEvent(ctx, "import", imported->config.str(), Familiar(imported->name));
   w.Send(200, "application/json", json{{"status", imported->config.str()}}.dump() + "\r\n");
 }
 
@@ -172,6 +183,7 @@ void PullImage(ApiContext& ctx, const HttpRequest& req, ResponseWriter& w) {
     HULL_LOG(kInfo) << "pull " << ref << ": " << message;
     progress.Line({{"errorDetail", {{"message", message}}}, {"error", message}});
   } else {
+    PublishImageEvent(ctx, "pull", Familiar(parsed->str()), Familiar(parsed->str()));
     progress.Line({{"status", "Digest: " + pulled->manifest.str()}});
     progress.Line({{"status", "Status: Downloaded newer image for " + Familiar(parsed->str())}});
   }
@@ -197,6 +209,7 @@ void LoadImages(ApiContext& ctx, const HttpRequest& req, ResponseWriter& w) {
   std::string out;
   for (const auto& r : *loaded) {
     std::string name = RepoTags(r)[0];
+    PublishImageEvent(ctx, "load", name == "<none>:<none>" ? r.config.str() : name, name);
     std::string text = name == "<none>:<none>" ? "Loaded image ID: " + r.config.str() : "Loaded image: " + name;
     out += json{{"stream", text + "\n"}}.dump() + "\r\n";
   }

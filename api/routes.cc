@@ -35,7 +35,7 @@ void Route(ApiContext& ctx, const HttpRequest& req, ResponseWriter& w) {
   HULL_LOG(kDebug) << req.method << " " << req.path;
   if (RouteSystem(ctx, req, path, w) || RouteImages(ctx, req, path, w) ||
       RouteContainers(ctx, req, path, w) || RouteExec(ctx, req, path, w) ||
-      RouteStats(ctx, req, path, w)) {
+      RouteStats(ctx, req, path, w) || RouteEvents(ctx, req, path, w)) {
     return;
   }
   SendError(w, 404, "page not found");

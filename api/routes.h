@@ -25,6 +25,8 @@ bool RouteImages(ApiContext& ctx, const HttpRequest& req, const std::string& pat
 bool RouteContainers(ApiContext& ctx, const HttpRequest& req, const std::string& path, ResponseWriter& w);
 // /containers/{id}/exec, /exec/{id}/start|json|resize, /containers/{id}/resize.
 bool RouteExec(ApiContext& ctx, const HttpRequest& req, const std::string& path, ResponseWriter& w);
+// GET /events (events_route.cc).
+bool RouteEvents(ApiContext& ctx, const HttpRequest& req, const std::string& path, ResponseWriter& w);
 // GET /containers/{id}/stats (stats_routes.cc).
 bool RouteStats(ApiContext& ctx, const HttpRequest& req, const std::string& path, ResponseWriter& w);
 

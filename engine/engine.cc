@@ -233,11 +233,14 @@ void Engine::OnMonitorExit(const std::string& id) {
     HULL_LOG(kError) << s.message();
   }
   HULL_LOG(kInfo) << "container " << id.substr(0, 12) << " exited with " << r.exit_code;
+  if (r.oom_killed) Publish(r, "oom");
+  Publish(r, "die", {{"exitCode", std::to_string(r.exit_code)}});
   if (r.host_config.value("AutoRemove", false)) RemoveLocked(id);
   changed_.notify_all();
 }
 
 void Engine::RemoveLocked(const std::string& id) {
+  if (auto it = records_.find(id); it != records_.end()) Publish(it->second, "destroy");
   DisconnectNetwork(id);
   std::error_code ec;
   std::filesystem::remove_all(ContainerDir(id), ec);

@@ -20,6 +20,7 @@
 
 #include "base/event_fd.h"
 #include "engine/container_record.h"
+#include "engine/events.h"
 #include "engine/network/network.h"
 #include "engine/outcome.h"
 #include "rootfs-builder/content_store.h"
@@ -59,6 +60,8 @@ class Engine {
   Outcome Start(const std::string& ref);
   Outcome Stop(const std::string& ref, std::optional<int> timeout_s);
   Outcome Kill(const std::string& ref, const std::string& signal);
+  // Stop (if running), then Start; Docker's "restart" event after them.
+  Outcome Restart(const std::string& ref, std::optional<int> timeout_s);
   // Blocks until the condition holds; *exit_code is the container's status.
   Outcome Wait(const std::string& ref, WaitCondition condition, int* exit_code);
   Outcome Remove(const std::string& ref, bool force);
@@ -72,6 +75,10 @@ class Engine {
   bool WaitForChange(const std::string& id, int timeout_ms) const;
 
   std::string ContainerDir(const std::string& id) const;
+
+  // What happened to containers (published here) and images (by the API's image routes).
+  EventLog& events() { return events_; }
+  const EventLog& events() const { return events_; }
 
   // Docker's NetworkSettings for inspect: the container's address, gateway and
   // published ports on the bridge while it has them (engine_network.cc).
@@ -89,6 +96,9 @@ class Engine {
   void OnMonitorExit(const std::string& id);
   Outcome SignalLocked(const ContainerRecord& record, int sig) const;
   void RemoveLocked(const std::string& id);
+  // A container event with the record's name, image and labels (and `extra`).
+  void Publish(const ContainerRecord& record, const std::string& action,
+               std::map<std::string, std::string> extra = {});
   // engine_network.cc: the container's endpoint on the bridge for its run plan (nothing
   // unless it is a namespace container on the bridge), and its release.
   Outcome ConnectNetwork(const ContainerRecord& record, RunPlan* plan);
@@ -107,6 +117,7 @@ class Engine {
   bool stopping_ = false;  // guarded by mu_
   std::thread reaper_;
   std::unique_ptr<network::Network> network_;  // null without a bridge; thread-safe itself
+  EventLog events_;                            // thread-safe itself
 };
 
 // "KILL", "SIGKILL", "9" → 9; 0 for anything else.

@@ -166,6 +166,7 @@ Outcome Engine::Create(const CreateRequest& request, std::string* id_out) {
   }
   if (Status s = SaveLocked(r); !s.ok()) return Outcome::Internal(s);
   records_[r.id] = r;
+  Publish(r, "create");
   *id_out = r.id;
   return Outcome();
 }
@@ -248,6 +249,7 @@ Outcome Engine::Start(const std::string& ref) {
   if (Status s = SaveLocked(r); !s.ok()) {
     HULL_LOG(kError) << s.message();
   }
+  Publish(r, "start");
   int monitor = r.monitor_pid;
   lock.unlock();
   Watch(id, monitor);
@@ -294,7 +296,9 @@ Outcome Engine::Kill(const std::string& ref, const std::string& signal) {
   if (r.state != ContainerState::kRunning) {
     return Outcome(ErrorKind::kConflict, "Container " + id + " is not running");
   }
-  return SignalLocked(r, sig);
+  Outcome o = SignalLocked(r, sig);
+  if (o.ok()) Publish(r, "kill", {{"signal", std::to_string(sig)}});
+  return o;
 }
 
 Outcome Engine::Stop(const std::string& ref, std::optional<int> timeout_s) {
@@ -306,18 +310,42 @@ Outcome Engine::Stop(const std::string& ref, std::optional<int> timeout_s) {
   int grace = timeout_s.value_or(r.config.value("StopTimeout", 10));
   std::string stop_signal = r.config.value("StopSignal", "");
   int sig = stop_signal.empty() ? SIGTERM : ParseSignal(stop_signal);
-  (void)SignalLocked(r, sig ? sig : SIGTERM);
+  if (SignalLocked(r, sig ? sig : SIGTERM).ok()) Publish(r, "kill", {{"signal", std::to_string(sig ? sig : SIGTERM)}});
   auto stopped = [&] {
     auto it = records_.find(id);
     return it == records_.end() || it->second.state != ContainerState::kRunning;
   };
   if (!changed_.wait_for(lock, std::chrono::seconds(std::max(0, grace)), stopped)) {
-    (void)SignalLocked(records_.at(id), SIGKILL);
+    if (SignalLocked(records_.at(id), SIGKILL).ok()) Publish(records_.at(id), "kill", {{"signal", "9"}});
     if (!changed_.wait_for(lock, std::chrono::seconds(30), stopped)) {
       return Outcome(ErrorKind::kInternal, "container " + id + " did not stop after SIGKILL");
     }
   }
+  if (auto it = records_.find(id); it != records_.end()) Publish(it->second, "stop");
   return Outcome();
+}
+
+Outcome Engine::Restart(const std::string& ref, std::optional<int> timeout_s) {
+  Outcome stopped = Stop(ref, timeout_s);
+  if (!stopped.ok() && stopped.kind() != ErrorKind::kNotModified) return stopped;
+  Outcome started = Start(ref);
+  if (!started.ok()) return started;
+  std::lock_guard lock(mu_);
+  if (std::string id = FindLocked(ref); !id.empty()) Publish(records_.at(id), "restart");
+  return started;
+}
+
+void Engine::Publish(const ContainerRecord& r, const std::string& action,
+                     std::map<std::string, std::string> extra) {
+  Event e{.type = "container", .action = action, .id = r.id, .attributes = std::move(extra)};
+  e.attributes["name"] = r.name;
+  e.attributes["image"] = r.image;
+  if (const auto labels = r.config.find("Labels"); labels != r.config.end() && labels->is_object()) {
+    for (const auto& [key, value] : labels->items()) {
+      if (value.is_string() && !e.attributes.count(key)) e.attributes[key] = value.get<std::string>();
+    }
+  }
+  events_.Publish(std::move(e));
 }
 
 Outcome Engine::Wait(const std::string& ref, WaitCondition condition, int* exit_code) {
@@ -354,7 +382,7 @@ Outcome Engine::Remove(const std::string& ref, bool force) {
       return Outcome(ErrorKind::kConflict, "You cannot remove a running container " + id +
                                                ". Stop the container before attempting removal or force remove");
     }
-    (void)SignalLocked(r, SIGKILL);
+    if (SignalLocked(r, SIGKILL).ok()) Publish(r, "kill", {{"signal", "9"}});
     r.host_config["AutoRemove"] = true;  // the reaper removes it once it has exited
     bool gone = changed_.wait_for(lock, std::chrono::seconds(30), [&] { return !records_.count(id); });
     return gone ? Outcome() : Outcome(ErrorKind::kInternal, "container " + id + " did not stop");

@@ -97,6 +97,10 @@ def main():
         print("limit", s["memory_stats"]["limit"])
         print("usage", 0 < s["memory_stats"]["usage"] <= s["memory_stats"]["limit"])
         print("pids", s["pids_stats"]["current"] >= 1)
+    elif flow == "events":
+        for e in client.events(since=int(args[0]), until=int(args[1]), decode=True):
+            attrs = e["Actor"]["Attributes"]
+            print(" ".join(x for x in (e["Action"], attrs.get("name"), attrs.get("exitCode")) if x))
     else:
         raise SystemExit("unknown flow " + flow)
 
