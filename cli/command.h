@@ -75,6 +75,7 @@ int RunInspect(const std::vector<std::string>& args);   // inspect.cc
 int RunExec(const std::vector<std::string>& args);      // exec.cc
 int RunPort(const std::vector<std::string>& args);      // port.cc
 int RunStats(const std::vector<std::string>& args);     // stats.cc
+int RunEvents(const std::vector<std::string>& args);    // events.cc
 
 }  // namespace hull::cli
 

@@ -29,6 +29,7 @@ const std::vector<Command>& Commands() {
       {"port", "List a container's published ports (hulld)", &RunPort},
       {"wait", "Wait for containers to stop and print their exit codes (hulld)", &RunWait},
       {"stats", "Show containers' CPU, memory, network and block I/O (hulld)", &RunStats},
+      {"events", "Show what happens to containers and images, as it happens (hulld)", &RunEvents},
       {"images", "List images", &RunImages},
       {"rmi", "Remove an image", &RunRmi},
       {"version", "Show the client's and hulld's versions (or direct mode)", &RunVersion},

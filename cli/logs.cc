@@ -1,41 +1,14 @@
 // `hull logs [-f] [--tail N] [--since WHEN] [-t] CONTAINER`: a container's stored
 // output from hulld (GET /containers/{id}/logs), stdout and stderr kept apart.
-#include <time.h>
-
 #include <cstdio>
-#include <ctime>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/attach_stream.h"
 #include "cli/daemon.h"
+#include "cli/filter_flag.h"
 
 namespace hull::cli {
-
-namespace {
-
-// --since as Docker takes it: a duration before now (30s, 10m, 2h), a Unix time, or an
-// RFC 3339 date (UTC); hulld wants Unix seconds.
-std::optional<int64_t> SinceEpoch(const std::string& text) {
-  if (text.empty()) return 0;
-  char* end = nullptr;
-  double n = std::strtod(text.c_str(), &end);
-  if (end != text.c_str()) {
-    std::string unit = end;
-    int64_t now = static_cast<int64_t>(std::time(nullptr));
-    if (unit.empty() || unit == ".") return static_cast<int64_t>(n);
-    if (unit == "s") return now - static_cast<int64_t>(n);
-    if (unit == "m") return now - static_cast<int64_t>(n * 60);
-    if (unit == "h") return now - static_cast<int64_t>(n * 3600);
-  }
-  tm t{};
-  const char* rest = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &t);
-  if (!rest) rest = ::strptime(text.c_str(), "%Y-%m-%d", &t);
-  if (!rest) return std::nullopt;
-  return static_cast<int64_t>(::timegm(&t));
-}
-
-}  // namespace
 
 int RunLogs(const std::vector<std::string>& args) {
   po::options_description options("Options");
@@ -54,7 +27,7 @@ int RunLogs(const std::vector<std::string>& args) {
   if (auto exit = ParseCommandLine(args, "hull logs [OPTIONS] CONTAINER", options, positional, vm, common)) {
     return *exit;
   }
-  auto since_epoch = SinceEpoch(since);
+  auto since_epoch = TimeFlagEpoch(since);
   if (!since_epoch) {
     std::fprintf(stderr, "hull: --since %s: want a duration (10m), a Unix time or a date\n", since.c_str());
     return kExitUsage;

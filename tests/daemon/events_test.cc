@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/daemon/hull_cli_fixture.h"
 #include "tests/daemon/hulld_fixture.h"
 #include "tests/rootfs/local_registry.h"
 
@@ -110,7 +111,7 @@ std::string NowSeconds() {
   return text;
 }
 
-class Events : public HulldTest {
+class Events : public HullCliTest {
  protected:
   // Creates, starts and waits for a namespace container running `script`; its ID.
   std::string RunToExit(const std::string& name, const std::string& script, json labels = json::object()) {
@@ -271,6 +272,43 @@ TEST_F(Events, PythonSdkReadsEvents) {
   auto r = Python("events", {since.substr(0, since.find('.')), std::to_string(std::stoll(until) + 1)});
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_EQ(r.out, "create sdk\nstart sdk\ndie sdk 5\n");
+}
+
+// hull events: docker's line format (UTC time with nanoseconds, type, action, ID, the
+// attributes sorted), --filter, --format json, and its refusals.
+TEST_F(Events, HullEventsPrintsDockersLines) {
+  std::string since = NowSeconds();
+  std::string id = RunToExit("hullcli", "exit 4");
+  std::string until = std::to_string(std::stoll(NowSeconds()) + 1);
+  since = since.substr(0, since.find('.'));
+  auto r = Hull({"events", "--since", since, "--until", until, "--filter", "container=hullcli"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<std::string> got;
+  for (std::string line; std::getline(lines, line);) got.push_back(line);
+  ASSERT_EQ(got.size(), 3u) << r.out;
+  // 2026-11-30T03:01:02.123456789Z container die ID (exitCode=4, image=hull/busybox, name=hullcli)
+  EXPECT_EQ(got[2].size(), 31 + std::string("container die ").size() + id.size() +
+                               std::string(" (exitCode=4, image=hull/busybox, name=hullcli)").size())
+      << got[2];
+  EXPECT_EQ(got[2].substr(10, 1), "T");
+  EXPECT_EQ(got[2].substr(29, 2), "Z ");
+  EXPECT_EQ(got[2].substr(31), "container die " + id + " (exitCode=4, image=hull/busybox, name=hullcli)");
+  EXPECT_EQ(got[0].substr(31), "container create " + id + " (image=hull/busybox, name=hullcli)");
+  auto json_lines = Hull({"events", "--since", since, "--until", until, "--filter", "event=die", "--format", "json"});
+  ASSERT_EQ(json_lines.exit_status, 0) << json_lines.err;
+  json die = json::parse(json_lines.out, nullptr, false);
+  ASSERT_TRUE(die.is_object()) << json_lines.out;
+  EXPECT_EQ(die["Actor"]["Attributes"]["exitCode"], "4");
+  auto bad_format = Hull({"events", "--format", "{{.Action}}"});
+  EXPECT_NE(bad_format.exit_status, 0);
+  EXPECT_NE(bad_format.err.find("json"), std::string::npos) << bad_format.err;
+  auto bad_since = Hull({"events", "--since", "soon"});
+  EXPECT_NE(bad_since.exit_status, 0);
+  EXPECT_NE(bad_since.err.find("--since soon"), std::string::npos) << bad_since.err;
+  auto bad_filter = Hull({"events", "--until", until, "--filter", "colour=red"});
+  EXPECT_NE(bad_filter.exit_status, 0);
+  EXPECT_NE(bad_filter.err.find("invalid filter 'colour'"), std::string::npos) << bad_filter.err;
 }
 
 // docker stats without names lists the running containers and follows /events for new
