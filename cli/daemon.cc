@@ -40,6 +40,20 @@ base::Result<api::ClientResponse> Call(const Daemon& d, const std::string& metho
   return api::Request(d.socket, method, "/v1.41" + target, body, /*timeout_ms=*/0);
 }
 
+std::optional<api::ClientConnection> OpenStream(const Daemon& d, const std::string& method,
+                                                const std::string& target) {
+  auto c = api::ClientConnection::Connect(d.socket);
+  if (!c.ok()) return ClientError(c.status()), std::nullopt;
+  if (auto s = c->Send(method, target); !s.ok()) return ClientError(s), std::nullopt;
+  auto status = c->ReadHeader();
+  if (!status.ok()) return ClientError(status.status()), std::nullopt;
+  if (*status != 200) {
+    auto body = c->ReadAll();
+    return DaemonError(api::ClientResponse{*status, body.ok() ? *body : ""}), std::nullopt;
+  }
+  return std::move(*c);
+}
+
 std::string ErrorMessage(const api::ClientResponse& r) {
   auto j = ParseJson(r.body);
   if (j.is_object() && j.contains("message") && j["message"].is_string()) return j["message"];

@@ -29,6 +29,12 @@ std::optional<Daemon> RequireDaemon(const CommonOptions& common, const std::stri
 base::Result<api::ClientResponse> Call(const Daemon& d, const std::string& method,
                                        const std::string& target, const std::string& body = "");
 
+// `method target` (a /v1.41 path) on a connection of its own, its response header read:
+// the connection, ready for ReadSome(), when hulld answers 200; otherwise nullopt after
+// printing why (hulld's message, or that it could not be reached).
+std::optional<api::ClientConnection> OpenStream(const Daemon& d, const std::string& method,
+                                                const std::string& target);
+
 // hulld's {"message"} from an error response.
 std::string ErrorMessage(const api::ClientResponse& r);
 // Prints Docker's "Error response from daemon: MESSAGE" and returns `exit`.

@@ -78,15 +78,8 @@ int RunEvents(const std::vector<std::string>& args) {
   if (!d) return kExitFailure;
   std::string target = "/v1.41/events?" + (*since_epoch > 0 ? "since=" + std::to_string(*since_epoch) : "") +
                        (*until_epoch > 0 ? "&until=" + std::to_string(*until_epoch) : "") + *query;
-  auto c = api::ClientConnection::Connect(d->socket);
-  if (!c.ok()) return ClientError(c.status());
-  if (auto s = c->Send("GET", target); !s.ok()) return ClientError(s);
-  auto status = c->ReadHeader();
-  if (!status.ok()) return ClientError(status.status());
-  if (*status != 200) {
-    auto body = c->ReadAll();
-    return DaemonError(api::ClientResponse{*status, body.ok() ? *body : ""});
-  }
+  auto c = OpenStream(*d, "GET", target);
+  if (!c) return kExitFailure;
   std::string pending;
   for (;;) {
     auto piece = c->ReadSome();

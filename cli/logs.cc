@@ -42,15 +42,8 @@ int RunLogs(const std::vector<std::string>& args) {
   std::string target = "/v1.41/containers/" + j.value("Id", container) + "/logs?stdout=1&stderr=1&tail=" +
                        UrlEncode(tail) + (follow ? "&follow=1" : "") + (timestamps ? "&timestamps=1" : "") +
                        (*since_epoch > 0 ? "&since=" + std::to_string(*since_epoch) : "");
-  auto c = api::ClientConnection::Connect(d->socket);
-  if (!c.ok()) return ClientError(c.status());
-  if (auto s = c->Send("GET", target); !s.ok()) return ClientError(s);
-  auto status = c->ReadHeader();
-  if (!status.ok()) return ClientError(status.status());
-  if (*status != 200) {
-    auto body = c->ReadAll();
-    return DaemonError(api::ClientResponse{*status, body.ok() ? *body : ""});
-  }
+  auto c = OpenStream(*d, "GET", target);
+  if (!c) return kExitFailure;
   StreamDemuxer out(tty);
   for (;;) {
     auto piece = c->ReadSome();
