@@ -9,6 +9,7 @@
 
 #include <optional>
 
+#include "api/detach_keys.h"
 #include "base/terminal.h"
 #include "base/unique_fd.h"
 
@@ -85,6 +86,8 @@ Status RelayHijacked(int fd, const std::string& buffered, const RelayOptions& op
   };
   send_size();
   bool stdin_open = options.send_stdin;
+  bool watch_keys = options.tty && options.send_stdin && !options.detach_keys.empty();
+  api::DetachKeyFilter keys(watch_keys ? options.detach_keys : "");
   char buf[65536];
   for (;;) {
     pollfd fds[3] = {{fd, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0},
@@ -106,7 +109,17 @@ Status RelayHijacked(int fd, const std::string& buffered, const RelayOptions& op
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(0, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0 || !SendAll(fd, buf, static_cast<size_t>(n)).ok()) {
+      std::string in(buf, n > 0 ? static_cast<size_t>(n) : 0);
+      if (n > 0 && watch_keys) {
+        std::string pass;
+        if (keys.Feed(in, &pass)) {
+          (void)SendAll(fd, (pass + options.detach_keys).data(), pass.size() + options.detach_keys.size());
+          if (options.detached) *options.detached = true;
+          return Status::Ok();
+        }
+        in = std::move(pass);
+      }
+      if (n <= 0 || !SendAll(fd, in.data(), in.size()).ok()) {
         stdin_open = false;
         ::shutdown(fd, SHUT_WR);  // the container's stdin reaches EOF
       }

@@ -31,6 +31,11 @@ struct RelayOptions {
   std::function<void(int signal)> on_signal;  // set: signals are caught and handed here
   // set (with tty): called at the start and on SIGWINCH with our terminal's size
   std::function<void(int rows, int cols)> on_resize;
+  // With tty and stdin: these bytes (api/detach_keys.h), typed, end the relay at once
+  // and set *detached, as the docker CLI does. They are sent on first, so hulld detaches
+  // too and leaves the container's stdin open. Empty: none.
+  std::string detach_keys;
+  bool* detached = nullptr;
 };
 
 // Relays until the stream ends (our terminal in raw mode meanwhile with tty and stdin) (the container or exec process is done). `buffered`:

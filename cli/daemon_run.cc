@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/detach_keys.h"
 #include "cli/attach_stream.h"
 
 namespace hull::cli {
@@ -86,6 +87,9 @@ bool DaemonPull(const Daemon& d, const std::string& reference, bool quiet) {
 int AttachStartWait(const Daemon& d, const std::string& id, const AttachOptions& a, int failure_exit) {
   std::string query = "?stream=1&stdout=1&stderr=1";
   if (a.send_stdin) query += "&stdin=1";
+  auto keys = api::ParseDetachKeys(a.detach_keys);
+  if (!keys.ok()) return ClientError(keys.status(), failure_exit);
+  if (!a.detach_keys.empty()) query += "&detachKeys=" + UrlEncode(a.detach_keys);
   auto attach = Open(d, "POST", "/containers/" + id + "/attach" + query, /*upgrade=*/true, 101);
   if (!attach) return failure_exit;
   // In place before start, so that a quick exit (and --rm's removal) is not missed.
@@ -99,6 +103,9 @@ int AttachStartWait(const Daemon& d, const std::string& id, const AttachOptions&
   RelayOptions relay;
   relay.tty = a.tty;
   relay.send_stdin = a.send_stdin;
+  bool detached = false;
+  relay.detach_keys = *keys;
+  relay.detached = &detached;
   relay.on_resize = [&](int rows, int cols) {
     (void)Call(d, "POST", "/containers/" + id + "/resize?h=" + std::to_string(rows) + "&w=" + std::to_string(cols));
   };
@@ -111,6 +118,7 @@ int AttachStartWait(const Daemon& d, const std::string& id, const AttachOptions&
   if (auto s = RelayHijacked(attach->fd(), attach->TakeBuffered(), relay); !s.ok()) {
     return ClientError(s, failure_exit);
   }
+  if (detached) return 0;  // the container runs on
   auto result = wait->ReadAll();
   if (!result.ok()) return ClientError(result.status(), failure_exit);
   json j = ParseJson(*result);
@@ -147,6 +155,7 @@ int DaemonRun(const Daemon& d, const RunOptions& o) {
   a.send_stdin = o.spec.interactive;
   a.sig_proxy = o.sig_proxy;
   a.auto_remove = o.spec.remove;
+  a.detach_keys = o.detach_keys;
   return AttachStartWait(d, *id, a, kExitRunFailure);
 }
 

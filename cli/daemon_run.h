@@ -20,9 +20,11 @@ struct AttachOptions {
   bool send_stdin = false;
   bool sig_proxy = true;
   bool auto_remove = false;
+  std::string detach_keys;  // --detach-keys as given; "": Docker's ctrl-p,ctrl-q
 };
 // Attaches to container `id`, starts it and returns its exit status once it has ended
-// (or `failure_exit` after printing why hull could not).
+// (or `failure_exit` after printing why hull could not; 0 when the user typed the detach
+// keys, leaving it running).
 int AttachStartWait(const Daemon& d, const std::string& id, const AttachOptions& a, int failure_exit);
 
 // POST /images/create?fromImage=REF with Docker's progress lines on stderr; false after

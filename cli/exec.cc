@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/detach_keys.h"
 #include "cli/attach_stream.h"
 #include "cli/container_flags.h"
 #include "cli/daemon.h"
@@ -23,7 +24,7 @@ using nlohmann::json;
 
 bool TakesValue(const std::string& arg) {
   static const std::set<std::string> kWithValue = {"-e", "--env", "--env-file", "-w", "--workdir",
-                                                   "-u", "--user", "--root"};
+                                                   "-u", "--user", "--root", "--detach-keys"};
   return kWithValue.count(arg) > 0;
 }
 
@@ -48,7 +49,7 @@ int RunExec(const std::vector<std::string>& args) {
   std::vector<std::string> ours, command;
   SplitAtOperand(args, &TakesValue, &ours, &command);
   po::options_description options("Options");
-  std::string container, workdir, user;
+  std::string container, workdir, user, detach_keys;
   std::vector<std::string> env, env_files;
   bool detach = false, interactive = false, tty = false, privileged = false;
   options.add_options()
@@ -60,6 +61,7 @@ int RunExec(const std::vector<std::string>& args) {
       ("workdir,w", po::value(&workdir), "working directory inside the container")
       ("user,u", po::value(&user), "name|uid[:group|gid]")
       ("privileged", po::bool_switch(&privileged), "extended privileges")
+      ("detach-keys", po::value(&detach_keys), "keys that detach, leaving the process running (ctrl-p,ctrl-q)")
       ("container", po::value(&container)->required(), "container");
   po::positional_options_description positional;
   positional.add("container", 1);
@@ -84,6 +86,9 @@ int RunExec(const std::vector<std::string>& args) {
   json body{{"AttachStdin", interactive && !detach}, {"AttachStdout", !detach}, {"AttachStderr", !detach},
             {"Tty", tty}, {"Cmd", command}, {"Env", env_list}, {"WorkingDir", workdir}, {"User", user},
             {"Privileged", privileged}};
+  auto keys = api::ParseDetachKeys(detach_keys);
+  if (!keys.ok()) return ClientError(keys.status());
+  if (!detach_keys.empty()) body["DetachKeys"] = detach_keys;
   auto created = Call(*d, "POST", "/containers/" + UrlEncode(container) + "/exec", body.dump());
   if (!created.ok()) return ClientError(created.status());
   json j = ParseJson(created->body);
@@ -109,10 +114,14 @@ int RunExec(const std::vector<std::string>& args) {
   RelayOptions relay;
   relay.tty = tty;
   relay.send_stdin = interactive;
+  bool detached = false;
+  relay.detach_keys = *keys;
+  relay.detached = &detached;
   relay.on_resize = [&](int rows, int cols) {
     (void)Call(*d, "POST", "/exec/" + exec_id + "/resize?h=" + std::to_string(rows) + "&w=" + std::to_string(cols));
   };
   if (auto s = RelayHijacked(c->fd(), c->TakeBuffered(), relay); !s.ok()) return ClientError(s);
+  if (detached) return 0;  // the process runs on
   return ExitCode(*d, exec_id);
 }
 

@@ -55,12 +55,17 @@ Status JsonLogWriter::Write(std::string_view stream, std::string_view data) {
   return Status::Ok();
 }
 
-Status JsonLogWriter::Flush() {
+Status JsonLogWriter::EmitPartial() {
   for (int i = 0; i < 2; ++i) {
     if (partial_[i].empty()) continue;
     RETURN_IF_ERROR(Emit(i == 0 ? "stdout" : "stderr", partial_[i]));
     partial_[i].clear();
   }
+  return Status::Ok();
+}
+
+Status JsonLogWriter::Flush() {
+  RETURN_IF_ERROR(EmitPartial());
   return ::fsync(fd_.get()) == 0 ? Status::Ok() : Status::Errno("fsync " + path_);
 }
 

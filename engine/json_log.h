@@ -27,8 +27,12 @@ class JsonLogWriter {
   static base::Result<JsonLogWriter> Open(std::string path, int64_t max_bytes);
   // Splits `data` into lines (a partial line is kept until its newline, EOF or 16 KiB).
   base::Status Write(std::string_view stream, std::string_view data);
-  // Writes out what is buffered without a newline (at end of file).
+  // Writes out what is buffered without a newline (at end of file), and fsyncs.
   base::Status Flush();
+  // Whether a line without its newline is held back, and writing it out as an entry of
+  // its own: a prompt ("/ # ") must reach an attached terminal before its newline does.
+  bool HasPartial() const { return !partial_[0].empty() || !partial_[1].empty(); }
+  base::Status EmitPartial();
 
  private:
   JsonLogWriter(std::string path, base::UniqueFd fd, int64_t size, int64_t max)

@@ -115,6 +115,9 @@ Result<RunPlan> RunPlanFromJson(const std::string& text) {
 
 namespace {
 
+// How long output may pause before a line without its newline is logged as it is.
+constexpr int kPartialLineMs = 20;
+
 // Runtime "vm": the container as a micro-VM, as `hull run --runtime vm` runs it (errors on
 // stderr, hence in the container's log, as Docker's runtime errors are).
 int RunVmSupervisor(const RunPlan& plan) {
@@ -244,9 +247,17 @@ int RunMonitor(const std::string& dir) {
   while (open_pipes > 0) {
     fds.resize(2);
     server->Fill(fds);
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
+    // A line without its newline (a shell's prompt) is logged as it is once the output
+    // has paused for kPartialLineMs, so that attached clients see it; a line written in
+    // pieces back to back still makes one entry.
+    int ready = ::poll(fds.data(), fds.size(), log->HasPartial() ? kPartialLineMs : -1);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       break;
+    }
+    if (ready == 0) {
+      (void)log->EmitPartial();
+      continue;
     }
     server->Handle(fds.data() + 2, fds.size() - 2);
     for (int i = 0; i < 2; ++i) {

@@ -44,7 +44,10 @@ base::Result<int> Relay(int channel, Child& child, int signal_fd, ExecSessions& 
   while (true) {
     ASSIGN_OR_RETURN(int exec_timeout, execs.Finish());
     bool outputs_open = child.stdout_r.valid() || child.stderr_r.valid();
-    if (exited && (!outputs_open || NowMs() >= deadline)) break;
+    // Once the main process has exited: done when its output is drained and no exec whose
+    // process has ended still waits to report (an exec that ended with the main process,
+    // like the `touch` that tells it to stop, reports its own status, not the kill's).
+    if (exited && ((!outputs_open && exec_timeout < 0) || NowMs() >= deadline)) break;
     bool take_input = stdin_buffer.size() < kMaxStdinBuffer && !execs.StdinFull();
     fds = {
         {signal_fd, POLLIN, 0},
