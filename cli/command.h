@@ -76,6 +76,7 @@ int RunExec(const std::vector<std::string>& args);      // exec.cc
 int RunPort(const std::vector<std::string>& args);      // port.cc
 int RunStats(const std::vector<std::string>& args);     // stats.cc
 int RunEvents(const std::vector<std::string>& args);    // events.cc
+int RunAttach(const std::vector<std::string>& args);    // attach.cc
 
 }  // namespace hull::cli
 

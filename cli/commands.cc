@@ -25,6 +25,7 @@ const std::vector<Command>& Commands() {
       {"ps", "List containers (hulld)", &RunPs},
       {"logs", "Show a container's output (hulld)", &RunLogs},
       {"exec", "Run a command in a running container (hulld)", &RunExec},
+      {"attach", "Attach to a running container's streams; ctrl-p ctrl-q detaches (hulld)", &RunAttach},
       {"inspect", "Show containers' or images' details as JSON", &RunInspect},
       {"port", "List a container's published ports (hulld)", &RunPort},
       {"wait", "Wait for containers to stop and print their exit codes (hulld)", &RunWait},

@@ -96,9 +96,11 @@ int AttachStartWait(const Daemon& d, const std::string& id, const AttachOptions&
   auto wait = Open(d, "POST", "/containers/" + id + "/wait?condition=" + (a.auto_remove ? "removed" : "next-exit"),
                    false, 200);
   if (!wait) return failure_exit;
-  auto started = Call(d, "POST", "/containers/" + id + "/start");
-  if (!started.ok()) return ClientError(started.status(), failure_exit);
-  if (started->status != 204 && started->status != 304) return DaemonError(*started, failure_exit);
+  if (a.start) {
+    auto started = Call(d, "POST", "/containers/" + id + "/start");
+    if (!started.ok()) return ClientError(started.status(), failure_exit);
+    if (started->status != 204 && started->status != 304) return DaemonError(*started, failure_exit);
+  }
 
   RelayOptions relay;
   relay.tty = a.tty;

@@ -21,8 +21,9 @@ struct AttachOptions {
   bool sig_proxy = true;
   bool auto_remove = false;
   std::string detach_keys;  // --detach-keys as given; "": Docker's ctrl-p,ctrl-q
+  bool start = true;        // false: `hull attach` to a container that already runs
 };
-// Attaches to container `id`, starts it and returns its exit status once it has ended
+// Attaches to container `id`, starts it (unless !a.start) and returns its exit status once it has ended
 // (or `failure_exit` after printing why hull could not; 0 when the user typed the detach
 // keys, leaving it running).
 int AttachStartWait(const Daemon& d, const std::string& id, const AttachOptions& a, int failure_exit);

@@ -153,6 +153,21 @@ TEST_F(HullCliTest, DetachKeysOnOurTerminalLeaveTheContainerRunning) {
   // Its shell still reads its stdin: an exec finds it running, and it is still PID 1's sh.
   auto ps = Hull({"exec", "det", "cat", "/proc/1/comm"});
   EXPECT_EQ(ps.out, "sh\n") << ps.err;
+  // hull attach takes the terminal again: the same shell reads what we type; its exit
+  // ends the attach with its status.
+  OnTerminal attach({HULL_CLI_PATH, "attach", "det"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  attach.Type("echo back $((6*7))\r");
+  ASSERT_TRUE(attach.WaitFor("back 42", 30)) << attach.output();
+  attach.Type("\x10\x11");
+  EXPECT_EQ(attach.WaitExit(15), 0) << attach.output();
+  OnTerminal again({HULL_CLI_PATH, "attach", "det"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  again.Type("exit 6\r");
+  EXPECT_EQ(again.WaitExit(30), 6) << again.output();
+  auto stopped = Hull({"attach", "det"});
+  EXPECT_NE(stopped.exit_status, 0);
+  EXPECT_NE(stopped.err.find("You cannot attach to a stopped container"), std::string::npos) << stopped.err;
 
   OnTerminal custom({HULL_CLI_PATH, "run", "-it", "--detach-keys", "ctrl-a,x", "--name", "det2", "hull/busybox", "sh"});
   ASSERT_TRUE(custom.WaitFor("# ", 60)) << custom.output();
@@ -164,7 +179,7 @@ TEST_F(HullCliTest, DetachKeysOnOurTerminalLeaveTheContainerRunning) {
   EXPECT_EQ(custom.WaitExit(15), 0) << custom.output();
 
   // exec -it detaches the same way; the exec'd process runs on.
-  OnTerminal exec({HULL_CLI_PATH, "exec", "-it", "det", "sh"});
+  OnTerminal exec({HULL_CLI_PATH, "exec", "-it", "det2", "sh"});
   ASSERT_TRUE(exec.WaitFor("# ", 60)) << exec.output();
   exec.Type("\x10\x11");
   EXPECT_EQ(exec.WaitExit(15), 0) << exec.output();
