@@ -30,10 +30,9 @@ int RunAttach(const std::vector<std::string>& args) {
   }
   auto d = RequireDaemon(common, "attach");
   if (!d) return kExitFailure;
-  auto r = Call(*d, "GET", "/containers/" + UrlEncode(container) + "/json");
-  if (!r.ok()) return ClientError(r.status());
-  if (r->status != 200) return DaemonError(*r);
-  nlohmann::json j = ParseJson(r->body);
+  auto inspect = InspectContainer(*d, container);
+  if (!inspect) return kExitFailure;
+  nlohmann::json& j = *inspect;
   if (!j["State"].value("Running", false)) {
     std::fprintf(stderr, "You cannot attach to a stopped container, start it first\n");
     return kExitFailure;

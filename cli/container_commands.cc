@@ -71,10 +71,9 @@ int RunStart(const std::vector<std::string>& args) {
     std::fprintf(stderr, "hull: you cannot start and attach multiple containers at once\n");
     return kExitFailure;
   }
-  auto r = Call(*d, "GET", Path(p.containers[0]) + "/json");
-  if (!r.ok()) return ClientError(r.status());
-  if (r->status != 200) return DaemonError(*r);
-  auto j = ParseJson(r->body);
+  auto inspect = InspectContainer(*d, p.containers[0]);
+  if (!inspect) return kExitFailure;
+  nlohmann::json& j = *inspect;
   AttachOptions a;
   a.tty = j["Config"].value("Tty", false);
   a.send_stdin = interactive && j["Config"].value("OpenStdin", false);

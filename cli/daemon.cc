@@ -54,6 +54,15 @@ std::optional<api::ClientConnection> OpenStream(const Daemon& d, const std::stri
   return std::move(*c);
 }
 
+std::optional<nlohmann::json> InspectContainer(const Daemon& d, const std::string& name) {
+  auto r = Call(d, "GET", "/containers/" + UrlEncode(name) + "/json");
+  if (!r.ok()) return ClientError(r.status()), std::nullopt;
+  if (r->status != 200) return DaemonError(*r), std::nullopt;
+  nlohmann::json j = ParseJson(r->body);
+  if (!j.is_object()) return DaemonError(*r), std::nullopt;
+  return j;
+}
+
 std::string ErrorMessage(const api::ClientResponse& r) {
   auto j = ParseJson(r.body);
   if (j.is_object() && j.contains("message") && j["message"].is_string()) return j["message"];

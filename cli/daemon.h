@@ -35,6 +35,10 @@ base::Result<api::ClientResponse> Call(const Daemon& d, const std::string& metho
 std::optional<api::ClientConnection> OpenStream(const Daemon& d, const std::string& method,
                                                 const std::string& target);
 
+// GET /containers/NAME/json: the container's inspect object, or nullopt after printing
+// why (hulld's "No such container: NAME", or that hulld could not be reached).
+std::optional<nlohmann::json> InspectContainer(const Daemon& d, const std::string& name);
+
 // hulld's {"message"} from an error response.
 std::string ErrorMessage(const api::ClientResponse& r);
 // Prints Docker's "Error response from daemon: MESSAGE" and returns `exit`.

@@ -34,11 +34,10 @@ int RunLogs(const std::vector<std::string>& args) {
   }
   auto d = RequireDaemon(common, "logs");
   if (!d) return kExitFailure;
-  auto inspect = Call(*d, "GET", "/containers/" + UrlEncode(container) + "/json");
-  if (!inspect.ok()) return ClientError(inspect.status());
-  if (inspect->status != 200) return DaemonError(*inspect);
-  auto j = ParseJson(inspect->body);
-  bool tty = j.is_object() && j["Config"].value("Tty", false);
+  auto inspect = InspectContainer(*d, container);
+  if (!inspect) return kExitFailure;
+  nlohmann::json& j = *inspect;
+  bool tty = j["Config"].value("Tty", false);
   std::string target = "/v1.41/containers/" + j.value("Id", container) + "/logs?stdout=1&stderr=1&tail=" +
                        UrlEncode(tail) + (follow ? "&follow=1" : "") + (timestamps ? "&timestamps=1" : "") +
                        (*since_epoch > 0 ? "&since=" + std::to_string(*since_epoch) : "");

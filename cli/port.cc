@@ -24,10 +24,9 @@ int RunPort(const std::vector<std::string>& args) {
   }
   auto d = RequireDaemon(common, "port");
   if (!d) return kExitFailure;
-  auto r = Call(*d, "GET", "/containers/" + UrlEncode(container) + "/json");
-  if (!r.ok()) return ClientError(r.status());
-  if (r->status != 200) return DaemonError(*r);
-  nlohmann::json ports = ParseJson(r->body)["NetworkSettings"]["Ports"];
+  auto inspect = InspectContainer(*d, container);
+  if (!inspect) return kExitFailure;
+  nlohmann::json ports = (*inspect)["NetworkSettings"]["Ports"];
   if (!wanted.empty() && wanted.find('/') == std::string::npos) wanted += "/tcp";
   bool any = false;
   if (ports.is_object()) {
