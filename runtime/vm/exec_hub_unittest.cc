@@ -36,13 +36,20 @@ class ExecHubTest : public ::testing::Test {
     hub_.reset();
     std::filesystem::remove_all(dir_);
   }
-  base::UniqueFd Connect() {
+  // A client of the hub's socket; `connected` says whether connect(2) succeeded.
+  base::UniqueFd TryConnect(bool* connected) {
     base::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::string path = dir_ + "/exec.sock";
     memcpy(addr.sun_path, path.c_str(), path.size());
-    EXPECT_EQ(connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    *connected = connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    return fd;
+  }
+  base::UniqueFd Connect() {
+    bool connected = false;
+    base::UniqueFd fd = TryConnect(&connected);
+    EXPECT_TRUE(connected);
     return fd;
   }
   // Lets the hub take what is waiting (accepts, client frames).
@@ -156,12 +163,9 @@ TEST_F(ExecHubTest, AMisbehavingClientIsEndedNotTheVm) {
   // After the main process exited, no new session starts.
   to_guest_.clear();
   hub_->MainExited();
-  base::UniqueFd late(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::string path = dir_ + "/exec.sock";
-  memcpy(addr.sun_path, path.c_str(), path.size());
-  EXPECT_NE(connect(late.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  bool connected = true;
+  base::UniqueFd late = TryConnect(&connected);
+  EXPECT_FALSE(connected);
 }
 
 TEST_F(ExecHubTest, RunExecClientRelaysStdinAndReturnsTheExitCode) {
