@@ -121,6 +121,21 @@ std::optional<int64_t> HullFirstRunNs(const std::string& err) {
   return std::strtoll(err.c_str() + at + strlen(kBootTraceKey), nullptr, 10);
 }
 
+std::vector<std::pair<std::string, int64_t>> HullBootMarks(const std::string& err) {
+  std::vector<std::pair<std::string, int64_t>> marks;
+  size_t at = err.find(kBootTraceKey);
+  if (at == std::string::npos) return marks;
+  std::istringstream line(err.substr(at + strlen(kBootTraceKey), err.find('\n', at) - at));
+  std::string word;
+  line >> word;  // the first run's own time
+  while (line >> word) {
+    size_t eq = word.find("-ns=");
+    if (eq == std::string::npos) continue;
+    marks.emplace_back(word.substr(0, eq), std::strtoll(word.c_str() + eq + 4, nullptr, 10));
+  }
+  return marks;
+}
+
 // QEMU's log trace backend with -msg timestamp=on prints
 // "PID@SEC.USEC:kvm_vcpu_ioctl cpu_index 0, type 0xae80, arg (nil)", timed before the
 // ioctl; 0xae80 is KVM_RUN.

@@ -56,6 +56,10 @@ std::string JoinCommand(const std::vector<std::string>& argv);
 // CLOCK_MONOTONIC ns just before vCPU 0's first KVM_RUN.
 std::optional<int64_t> HullFirstRunNs(const std::string& err);
 
+// The start-up stages the same line names after it (base/boot_trace.h), in order:
+// stage name ("main", "jail-fork", ...) and its CLOCK_MONOTONIC ns.
+std::vector<std::pair<std::string, int64_t>> HullBootMarks(const std::string& err);
+
 // The first KVM_RUN in QEMU's kvm_vcpu_ioctl trace on stderr, converted from its
 // CLOCK_REALTIME µs to CLOCK_MONOTONIC ns with realtime_offset_ns (realtime − monotonic).
 std::optional<int64_t> QemuFirstRunNs(const std::string& err, int64_t realtime_offset_ns);

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/boot_trace.h"
 #include "base/unique_fd.h"
 
 namespace hull::jailer {
@@ -178,16 +179,20 @@ Status EnterJail(const JailerArgs& args, const JailPaths& paths, int supervisor_
   // Nothing mounted here propagates back to the host, and nothing of the host's later
   // mounts reaches the jail.
   RETURN_IF_ERROR(Mount("", "/", nullptr, MS_REC | MS_PRIVATE));
+  base::BootMark("jail-mount-ns");
   if (!args.netns.empty()) {
     auto ns = base::OpenFile(args.netns, O_RDONLY | O_CLOEXEC);
     if (!ns.ok()) return ns.status().WithContext("--netns");
     if (::setns(ns->get(), CLONE_NEWNET) != 0) return Status::Errno("joining --netns " + args.netns);
   }
   RETURN_IF_ERROR(BuildRoot(args, paths));
+  base::BootMark("jail-root");
   RETURN_IF_ERROR(SwitchRoot(paths.root));
+  base::BootMark("jail-pivot");
   RETURN_IF_ERROR(SetLimit(RLIMIT_NOFILE, args.rlimit_nofile, "no-file"));
   if (args.rlimit_fsize) RETURN_IF_ERROR(SetLimit(RLIMIT_FSIZE, *args.rlimit_fsize, "fsize"));
   RETURN_IF_ERROR(DropPrivileges(args));
+  base::BootMark("jail-privileges");
   // The VMM dies with its jailer (and so with whoever started the jailer with a death
   // signal, as hull does): set after the uid change, which clears it.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return Status::Errno("PR_SET_PDEATHSIG");

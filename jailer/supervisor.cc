@@ -17,6 +17,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/boot_trace.h"
 #include "base/logging.h"
 #include "base/unique_fd.h"
 #include "jailer/jail_setup.h"
@@ -131,12 +132,14 @@ int WaitStatus(pid_t pid) {
 [[noreturn]] void RunChild(const JailerArgs& args, const JailPaths& paths,
                            const std::optional<ns::Cgroup>& cgroup, Pipe& error,
                            const SelfMain& self_main) {
+  base::BootMark("jail-child");
   error.read.reset();
   Status s = cgroup ? cgroup->AddProcess(0).WithContext("joining the VMM's cgroup") : Status::Ok();
   if (s.ok()) s = EnterJail(args, paths, error.write.get());
   if (s.ok() && args.mode == JailMode::kSelf) {
     if (::syscall(SYS_close_range, 3u, ~0u, 0u) == 0) {
       base::SetLogProgramName("hull-vmm");
+      base::BootMark("jail-done");
       std::exit(self_main(args.vmm_args));  // as a return from main(): stdio flushed
     }
     s = Status::Errno("close_range");
@@ -152,6 +155,7 @@ Result<int> Supervise(const JailerArgs& args, const JailPaths& paths, UniqueFd* 
                       const SelfMain& self_main) {
   ASSIGN_OR_RETURN(JailDir dir, JailDir::Make(paths));
   ASSIGN_OR_RETURN(std::optional<ns::Cgroup> cgroup, MakeCgroup(args, paths));
+  base::BootMark("jail-dir");
   sigset_t signals;
   sigemptyset(&signals);
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&signals, sig);
@@ -160,6 +164,7 @@ Result<int> Supervise(const JailerArgs& args, const JailPaths& paths, UniqueFd* 
   if (signal_fd.get() < 0) return Status::Errno("signalfd");
   ASSIGN_OR_RETURN(Pipe error, Pipe::Make());
   if (::unshare(CLONE_NEWPID) != 0) return Status::Errno("new PID namespace");
+  base::BootMark("jail-fork");
   pid_t pid = ::fork();
   if (pid < 0) return Status::Errno("fork");
   if (pid == 0) RunChild(args, paths, cgroup, error, self_main);

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "base/boot_trace.h"
 #include "base/logging.h"
 #include "devices/rng/rng_device.h"
 #include "devices/vsock/vsock_device.h"  // virtio-vsock
@@ -251,8 +252,10 @@ int RunVmm(int argc, char** argv) {
   // --- end metrics file
 
   if (!flags->api_sock.empty()) return ServeApi(*flags, metrics);
+  base::BootMark("vmm-flags");
   base::Result<std::unique_ptr<vmm::Machine>> machine = CreateMachine(flags->config);
   if (!machine.ok()) return Fail(machine.status());
+  base::BootMark("machine");
   return RunToEnd(std::move(*machine), nullptr, metrics);
 }
 
@@ -262,6 +265,7 @@ int RunVmm(int argc, char** argv) {
 // jail around a child of this process, which then runs the VMM there (no second exec);
 // this process stays outside as the jail's supervisor.
 int main(int argc, char** argv) {
+  base::BootMark("main");
   if (argc > 1 && std::string_view(argv[1]) == "--jail") {
     return jailer::JailerMain(argc - 1, argv + 1, jailer::JailMode::kSelf,
                               [argv](const std::vector<std::string>& vmm_args) {

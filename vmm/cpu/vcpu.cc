@@ -9,6 +9,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "base/boot_trace.h"
 #include "base/hex.h"
 #include "base/logging.h"
 #include "base/unique_fd.h"
@@ -25,18 +26,18 @@ void OnKick(int) {}
 
 // Benchmark hook (docs/hull-vmm.md, "Benchmark hooks"): with HULL_VMM_BOOT_TRACE set,
 // vCPU 0 prints the CLOCK_MONOTONIC time taken just before its first KVM_RUN, so that
-// benchmarks/ can time process start -> first guest instruction from outside. One
-// write(2) straight to stderr, bypassing the log level, so it costs next to nothing.
+// benchmarks/ can time process start -> first guest instruction from outside, and after
+// it the start-up stages marked on the way (base/boot_trace.h). One write(2) straight
+// to stderr, bypassing the log level, so it costs next to nothing.
 void TraceFirstRun(uint32_t vcpu_id) {
   static const bool enabled = std::getenv("HULL_VMM_BOOT_TRACE") != nullptr;
   if (!enabled || vcpu_id != 0) return;
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  char line[96];
   long long ns = static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-  int n = std::snprintf(line, sizeof(line),
-                        "hull-vmm: boot-trace: first-kvm-run-monotonic-ns=%lld\n", ns);
-  if (n > 0) (void)base::WriteFully(STDERR_FILENO, line, static_cast<size_t>(n));
+  std::string line = "hull-vmm: boot-trace: first-kvm-run-monotonic-ns=" + std::to_string(ns) +
+                     base::BootMarksText() + "\n";
+  (void)base::WriteFully(STDERR_FILENO, line.data(), line.size());
 }
 
 }  // namespace
