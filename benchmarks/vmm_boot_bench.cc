@@ -90,7 +90,8 @@ std::optional<ProbeResult> Probe(const Options& o, const Vmm& vmm, Mode mode,
                        .extra_env = vmm.env,
                        .kill_after_first_output_ms = {},
                        .timeout_ms = o.timeout_s * 1000,
-                       .stdout_markers = {}};
+                       .stdout_markers = {},
+                       .new_pid_namespace = vmm.new_pid_namespace};
   if (spin) options.kill_after_first_output_ms = o.settle_ms;
   if (stream) options.stdout_markers = {kStreamStart, kStreamDone};
   std::string what = vmm.title + (spin     ? " (spin)"
@@ -98,6 +99,14 @@ std::optional<ProbeResult> Probe(const Options& o, const Vmm& vmm, Mode mode,
                                   : mode == Mode::kHello ? " (hello)"
                                                          : " (hello, traced)");
   base::Result<ProbeResult> r = RunProbe(options);
+  if (!vmm.after.empty()) {
+    base::Result<ProbeResult> after = RunProbe({.argv = vmm.after, .timeout_ms = 30000});
+    if (!after.ok() || !WIFEXITED(after->wait_status) || WEXITSTATUS(after->wait_status) != 0) {
+      failures.push_back(what + ": its clean-up `" + JoinCommand(vmm.after) + "` failed: " +
+                         (after.ok() ? DescribeWaitStatus(after->wait_status) + " " + Head(after->err)
+                                     : after.status().message()));
+    }
+  }
   if (!r.ok()) {
     failures.push_back(what + ": " + r.status().message());
     return std::nullopt;
@@ -245,6 +254,12 @@ void DescribeEnvironment(const Options& o, BootReport& report) {
   if (!o.confinement) {
     env.emplace_back("QEMU", CommandOutput({setup.qemu, "--version"}) + " (" + setup.qemu + ")");
   }
+  {
+    std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+    std::string modes;
+    std::getline(thp, modes);
+    env.emplace_back("transparent huge pages", modes.empty() ? "unknown" : modes);
+  }
   env.emplace_back("guest", "tests/guests hull-test-guest, " + std::to_string(o.setup.memory_mib) +
                                 " MiB, 1 vCPU");
   env.emplace_back("repetitions", std::to_string(o.repetitions) + " timed (+" +
@@ -268,10 +283,13 @@ void DescribeConfinementMethod(BootReport& report) {
   };
   for (auto [stage, title] : kBootStages) report.metrics.push_back({StageKey(stage), title, "ms"});
   report.peer_key = "hull_vmm_unconfined";
-  for (auto [key, what] : {std::pair{"hull_vmm_seccomp", "seccomp"},
-                           std::pair{"hull_vmm_jailed_unconfined", "the jail (hull-vmm --jail)"},
-                           std::pair{"hull_vmm_jailed_seccomp", "seccomp + the jail (what hull runs)"},
-                           std::pair{"hull_vmm_jailer_seccomp", "seccomp + hull-jailer (exec)"}}) {
+  for (auto [key, what] :
+       {std::pair{"hull_vmm_seccomp", "seccomp"},
+        std::pair{"hull_vmm_jailed_unconfined", "the jail (hull-vmm --jail --no-supervisor)"},
+        std::pair{"hull_vmm_jailed_seccomp", "seccomp + the jail (what hull runs)"},
+        std::pair{"hull_vmm_supervised_seccomp",
+                  "seccomp + the jail with its supervisor (not what hull runs)"},
+        std::pair{"hull_vmm_jailer_seccomp", "seccomp + hull-jailer's exec (not what hull runs)"}}) {
     report.targets.push_back({.title = std::string(what) + " costs ≤ 5 % to the first instruction",
                               .vmm_key = key, .metric_key = "first_instruction_ms",
                               .limit = 1.05, .ratio_to_peer = true});
@@ -280,15 +298,20 @@ void DescribeConfinementMethod(BootReport& report) {
                               .limit = 1.05, .ratio_to_peer = true});
   }
   report.notes = {
-      "the same hull-vmm and `hello` guest (ELF) five ways: --no-seccomp (the peer every ratio "
+      "the same hull-vmm and `hello` guest (ELF) six ways: --no-seccomp (the peer every ratio "
       "is taken against); with its seccomp filters (the default); each of those in the jail "
-      "`hull-vmm --jail` builds around itself (uid/gid 4242, new mount and PID namespaces, "
-      "pivot_root into a tmpfs root with the kernel bound read-only; no cgroup), which is how "
-      "hull starts every hull-vmm; and seccomp in the same jail made by hull-jailer, which "
-      "execs hull-vmm there as Firecracker's jailer execs Firecracker. Target: confinement "
-      "costs ≤ 5 %, i.e. a ratio ≤ 1.05.",
+      "`hull-vmm --jail --no-supervisor` builds around itself when started as PID 1 of a new "
+      "PID namespace (uid/gid 4242, a new mount namespace, pivot_root into a tmpfs root with "
+      "the kernel and the drive bound read-only; no cgroup) — how hull starts every hull-vmm; "
+      "and, with seccomp, the same jail two other ways: `hull-vmm --jail` with its "
+      "supervisor (it clones the jailed VMM and stays outside to forward signals and clean "
+      "up), and hull-jailer, which execs hull-vmm in the jail as Firecracker's jailer execs "
+      "Firecracker. Target: confinement costs ≤ 5 %, i.e. a ratio ≤ 1.05.",
       "start: CLOCK_MONOTONIC in the driver just before vfork()+execve() of hull-vmm or of "
-      "hull-jailer, so the jail's whole set-up counts; first guest instruction: hull-vmm's "
+      "hull-jailer — for --no-supervisor, before clone(CLONE_VM | CLONE_VFORK | CLONE_NEWPID)"
+      "+execve(), so the PID namespace and the jail's whole set-up count; the jail's "
+      "directory is removed after each such run by `hull-vmm --jail --cleanup` (untimed, as "
+      "hull does once the VM has ended); first guest instruction: hull-vmm's "
       "HULL_VMM_BOOT_TRACE line (passed through the jail's environment filter).",
       "device throughput: the guest's `blk` mode reads " + std::to_string(kStreamKib) +
           " KiB from a read-only virtio-blk drive (a 1 MiB file, bound into the jail) in 4 KiB "

@@ -72,12 +72,12 @@ std::vector<Vmm> BuildVmms(const VmmSetup& o) {
 std::vector<Vmm> BuildConfinementVmms(const VmmSetup& o, const std::string& jailer,
                                       const std::string& jail_base, const std::string& stream_disk) {
   std::string id = "bench-" + std::to_string(getpid());
-  // The jail both ways: uid/gid 4242, the kernel and the stream's disk bound read-only,
+  // The jail every way: uid/gid 4242, the kernel and the stream's disk bound read-only,
   // no cgroup. The boot-trace variable passes the jail's environment filter (HULL_VMM_*).
   std::vector<std::string> jail = {"--id", id, "--uid", "4242", "--gid", "4242", "--chroot-base",
                                    jail_base, "--bind", o.guest_elf + ":ro", "--bind",
-                                   stream_disk + ":ro", "--"};
-  enum class Jail { kNone, kSelf, kJailer };
+                                   stream_disk + ":ro"};
+  enum class Jail { kNone, kInPlace, kSupervised, kJailer };
   struct Shape {
     const char* key;
     const char* title;
@@ -87,8 +87,11 @@ std::vector<Vmm> BuildConfinementVmms(const VmmSetup& o, const std::string& jail
   const Shape shapes[] = {
       {"hull_vmm_unconfined", "hull-vmm --no-seccomp", false, Jail::kNone},
       {"hull_vmm_seccomp", "hull-vmm + seccomp", true, Jail::kNone},
-      {"hull_vmm_jailed_unconfined", "hull-vmm --jail --no-seccomp", false, Jail::kSelf},
-      {"hull_vmm_jailed_seccomp", "hull-vmm --jail + seccomp", true, Jail::kSelf},
+      {"hull_vmm_jailed_unconfined", "hull-vmm --jail --no-supervisor --no-seccomp", false,
+       Jail::kInPlace},
+      {"hull_vmm_jailed_seccomp", "hull-vmm --jail --no-supervisor + seccomp", true, Jail::kInPlace},
+      {"hull_vmm_supervised_seccomp", "hull-vmm --jail (supervised) + seccomp", true,
+       Jail::kSupervised},
       {"hull_vmm_jailer_seccomp", "hull-jailer + hull-vmm + seccomp", true, Jail::kJailer},
   };
   std::vector<Vmm> vmms;
@@ -98,19 +101,28 @@ std::vector<Vmm> BuildConfinementVmms(const VmmSetup& o, const std::string& jail
       if (!shape.seccomp) argv.push_back("--no-seccomp");
       if (shape.jail == Jail::kNone) return argv;
       std::vector<std::string> vmm_args(argv.begin() + 1, argv.end());
-      argv = shape.jail == Jail::kSelf ? std::vector<std::string>{o.hull_vmm, "--jail"}
-                                       // the binary is the jail's /hull-vmm
-                                       : std::vector<std::string>{jailer, "--exec-file", o.hull_vmm};
+      argv = shape.jail == Jail::kJailer
+                 // the binary is the jail's /hull-vmm
+                 ? std::vector<std::string>{jailer, "--exec-file", o.hull_vmm}
+                 : std::vector<std::string>{o.hull_vmm, "--jail"};
+      if (shape.jail == Jail::kInPlace) argv.push_back("--no-supervisor");
       argv.insert(argv.end(), jail.begin(), jail.end());
+      argv.push_back("--");
       argv.insert(argv.end(), vmm_args.begin(), vmm_args.end());
       return argv;
     };
     std::vector<std::string> stream = HullCommand(o, o.guest_elf, "blk");
     stream.back() += " hulltest.blk.stream_kib=" + std::to_string(kStreamKib);
     stream.insert(stream.end(), {"--drive", "id=stream,path=" + stream_disk + ",ro"});
-    vmms.push_back({.key = shape.key, .title = shape.title, .is_qemu = false, .expected_exit = 0,
-                    .hello = confined(HullCommand(o, o.guest_elf, "hello")), .traced_hello = {},
-                    .spin = {}, .stream = confined(stream), .env = {"HULL_VMM_BOOT_TRACE=1"}});
+    Vmm vmm{.key = shape.key, .title = shape.title, .is_qemu = false, .expected_exit = 0,
+            .hello = confined(HullCommand(o, o.guest_elf, "hello")), .traced_hello = {},
+            .spin = {}, .stream = confined(stream), .env = {"HULL_VMM_BOOT_TRACE=1"}};
+    if (shape.jail == Jail::kInPlace) {
+      // As hull does: the caller makes the PID namespace, and removes the jail after.
+      vmm.new_pid_namespace = true;
+      vmm.after = {o.hull_vmm, "--jail", "--cleanup", "--id", id, "--chroot-base", jail_base};
+    }
+    vmms.push_back(std::move(vmm));
   }
   return vmms;
 }

@@ -31,14 +31,17 @@ struct Vmm {
   std::vector<std::string> spin;          // memfd-backed guest RAM
   std::vector<std::string> stream;        // --confinement: the guest reads a drive (kStream*)
   std::vector<std::string> env;           // NAME=VALUE added for every run
+  bool new_pid_namespace = false;         // started as PID 1 of a new PID namespace
+  std::vector<std::string> after;         // run (untimed) after each run: its clean-up
 };
 
 std::vector<Vmm> BuildVmms(const VmmSetup& setup);
 
 // --confinement: hull-vmm booting the ELF unconfined (--no-seccomp), with seccomp (the
-// default), each of those in `hull-vmm --jail` (chroot base `jail_base`), and seccomp
-// under hull-jailer (`jailer`): what confinement costs. The first is the peer the
-// others are compared with.
+// default), each of those in `hull-vmm --jail --no-supervisor` started in a new PID
+// namespace (chroot base `jail_base`; how hull runs it), and seccomp in the two other
+// jails: `hull-vmm --jail` with its supervisor, and hull-jailer (`jailer`) exec'ing
+// hull-vmm. What confinement costs. The first is the peer the others are compared with.
 // Their `stream` runs read kStreamKib from the drive `stream_disk` (read-only, 1 MiB or
 // more) in 4 KiB requests, one in flight, between the serial markers kStreamStart and
 // kStreamDone.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -113,7 +114,7 @@ void ReadSmaps(pid_t pid, ProbeResult& result) {
   result.memory_kib["AnonHugePages"] = huge_kib;
 }
 
-// The child side of vfork(): only async-signal-safe calls.
+// The child side of vfork() or clone(CLONE_VM | CLONE_VFORK): only async-signal-safe calls.
 [[noreturn]] void ExecChild(const ExecImage& image, int in, int out, int err) {
   if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
       dup2(err, STDERR_FILENO) < 0) {
@@ -122,6 +123,24 @@ void ReadSmaps(pid_t pid, ProbeResult& result) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   execve(image.argv[0], image.argv.data(), image.envp.data());
   _exit(127);
+}
+
+struct CloneChild {
+  const ExecImage* image;
+  int in, out, err;
+};
+
+int ExecCloneChild(void* arg) {
+  const CloneChild& c = *static_cast<const CloneChild*>(arg);
+  ExecChild(*c.image, c.in, c.out, c.err);
+}
+
+// vfork() into a new PID namespace: the child runs on `stack` in our memory until its
+// exec, while we wait (CLONE_VFORK), as posix_spawn does.
+pid_t VforkIntoNewPidNamespace(const CloneChild& child) {
+  alignas(16) static char stack[64 * 1024];
+  return clone(ExecCloneChild, stack + sizeof(stack),
+               CLONE_VM | CLONE_VFORK | CLONE_NEWPID | SIGCHLD, const_cast<CloneChild*>(&child));
 }
 
 }  // namespace
@@ -147,9 +166,10 @@ base::Result<ProbeResult> RunProbe(const ProbeOptions& options) {
   int64_t real = RealtimeNs();
   result.start_ns = MonotonicNs();
   result.realtime_offset_ns = real - (mono_before + result.start_ns) / 2;
-  pid_t pid = vfork();
-  if (pid == 0) ExecChild(image, dev_null.get(), out.write.get(), err.write.get());
-  if (pid < 0) return base::Status::Errno("vfork");
+  CloneChild child{&image, dev_null.get(), out.write.get(), err.write.get()};
+  pid_t pid = options.new_pid_namespace ? VforkIntoNewPidNamespace(child) : vfork();
+  if (pid == 0) ExecChild(image, child.in, child.out, child.err);
+  if (pid < 0) return base::Status::Errno(options.new_pid_namespace ? "clone" : "vfork");
   out.write.reset();
   err.write.reset();
   int raw_pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));

@@ -28,10 +28,14 @@ struct ProbeOptions {
   int timeout_ms = 30000;  // the process is killed and the probe fails after this
   // Texts to time on stdout: ProbeResult::marker_ns has when each first appeared.
   std::vector<std::string> stdout_markers;
+  // Start the process as PID 1 of a new PID namespace (clone(CLONE_NEWPID) instead of
+  // vfork(), still sharing memory until the exec): how hull starts
+  // `hull-vmm --jail --no-supervisor`. The clone's cost is in the timings.
+  bool new_pid_namespace = false;
 };
 
 struct ProbeResult {
-  int64_t start_ns = 0;                   // CLOCK_MONOTONIC just before vfork()
+  int64_t start_ns = 0;                   // CLOCK_MONOTONIC just before vfork()/clone()
   int64_t realtime_offset_ns = 0;         // CLOCK_REALTIME - CLOCK_MONOTONIC at start
   std::optional<int64_t> first_output_ns;  // CLOCK_MONOTONIC when stdout became readable
   std::optional<int64_t> exit_ns;          // CLOCK_MONOTONIC when the pidfd said "exited"

@@ -1,6 +1,7 @@
 #include "jailer/jail_setup.h"
 
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
@@ -47,7 +48,8 @@ Status MakeDirs(const std::string& root, const std::string& path) {
   return Status::Ok();
 }
 
-// An empty file or directory at `target`, shaped like `source`, to mount on.
+// An empty file or directory at `target`, shaped like `source`, to mount on (a file by
+// mknod: one call, no descriptor to open and close).
 Status MakeMountPoint(const std::string& source, const std::string& target) {
   struct stat st {};
   if (::stat(source.c_str(), &st) != 0) return Status::Errno("--bind " + source);
@@ -55,9 +57,9 @@ Status MakeMountPoint(const std::string& source, const std::string& target) {
     if (::mkdir(target.c_str(), 0755) != 0 && errno != EEXIST) return Status::Errno("mkdir " + target);
     return Status::Ok();
   }
-  int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
-  if (fd < 0) return Status::Errno("creating mount point " + target);
-  base::UniqueFd owned(fd);
+  if (::mknod(target.c_str(), S_IFREG | 0444, 0) != 0) {
+    return Status::Errno("creating mount point " + target);
+  }
   return Status::Ok();
 }
 
@@ -75,51 +77,81 @@ Status BindInto(const std::string& root, const std::string& source, const std::s
   return Mount("", target, nullptr, flags);
 }
 
-Status MakeDevice(const std::string& root, const char* path, unsigned major, unsigned minor,
-                  const JailerArgs& args) {
-  std::string node = root + path;
-  if (::mknod(node.c_str(), S_IFCHR | 0600, makedev(major, minor)) != 0) {
-    return Status::Errno("mknod " + node);
+// A device node for the VMM. Mode 0666, owned by root: no chown to make per node, and
+// no difference to who may open it — only the VMM's processes and the host's root ever
+// see the jail's /dev (its root exists in their mount namespace alone, and
+// /proc/<pid>/root is closed to all but root once the VMM is not dumpable).
+Status MakeDevice(const char* path, unsigned major, unsigned minor) {
+  std::string node = std::string(".") + path;
+  if (::mknod(node.c_str(), S_IFCHR | 0666, makedev(major, minor)) != 0) {
+    return Status::Errno(std::string("mknod ") + path + " in the jail");
   }
-  if (::chown(node.c_str(), args.uid, args.gid) != 0) return Status::Errno("chown " + node);
   return Status::Ok();
 }
 
-// The jail's "/": a small tmpfs with the devices, the binary, the binds and /proc, made
-// read-only once filled, so the VMM can write only where a --bind (without :ro) lets it.
+int SysFsopen(const char* fs_name, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_fsopen, fs_name, flags));
+}
+int SysFsconfig(int fd, unsigned cmd, const char* key, const char* value) {
+  return static_cast<int>(::syscall(SYS_fsconfig, fd, cmd, key, value, 0));
+}
+int SysFsmount(int fd, unsigned flags, unsigned attrs) {
+  return static_cast<int>(::syscall(SYS_fsmount, fd, flags, attrs));
+}
+int SysMoveMount(int from_fd, const char* from, int to_fd, const char* to, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_move_mount, from_fd, from, to_fd, to, flags));
+}
+
+// The jail's "/": a tmpfs made detached (fsopen/fsmount) and stacked on "/" of this
+// mount namespace, so that no directory on the host holds it and it exists in this
+// namespace alone; this process works in it (its cwd) until SwitchRoot. It gets the
+// devices, the binary (kExec), the binds and /proc, and is made read-only once filled,
+// so the VMM can write only where a --bind (without :ro) lets it.
 Status BuildRoot(const JailerArgs& args, const JailPaths& paths) {
-  const std::string& root = paths.root;
-  RETURN_IF_ERROR(Mount("tmpfs", root, "tmpfs", MS_NOSUID, "mode=0755,size=1m,nr_inodes=4096"));
-  RETURN_IF_ERROR(MakeDirs(root, "/dev/net"));
-  RETURN_IF_ERROR(MakeDevice(root, "/dev/kvm", 10, 232, args));     // misc KVM_MINOR
-  RETURN_IF_ERROR(MakeDevice(root, "/dev/net/tun", 10, 200, args));  // misc TUN_MINOR
+  base::UniqueFd fs(SysFsopen("tmpfs", FSOPEN_CLOEXEC));
+  if (fs.get() < 0) {
+    return Status::Errno(errno == ENOSYS ? "the jail needs Linux 5.2 or later (fsopen)"
+                                         : "fsopen tmpfs");
+  }
+  if (SysFsconfig(fs.get(), FSCONFIG_SET_STRING, "mode", "0755") != 0 ||
+      SysFsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr) != 0) {
+    return Status::Errno("creating the jail's tmpfs");
+  }
+  base::UniqueFd root(SysFsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID));
+  if (root.get() < 0) return Status::Errno("fsmount the jail's tmpfs");
+  if (SysMoveMount(root.get(), "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    return Status::Errno("mounting the jail's tmpfs on /");
+  }
+  if (::fchdir(root.get()) != 0) return Status::Errno("entering the jail's tmpfs");
+  RETURN_IF_ERROR(MakeDirs(".", "/dev/net"));
+  RETURN_IF_ERROR(MakeDevice("/dev/kvm", 10, 232));     // misc KVM_MINOR
+  RETURN_IF_ERROR(MakeDevice("/dev/net/tun", 10, 200));  // misc TUN_MINOR
   // The binary is bound read-only (the same inode: no copy to make per VM, and nothing
   // in the jail can write it). kSelf runs from the image it already has: no binary.
   if (args.mode == JailMode::kExec) {
-    RETURN_IF_ERROR(BindInto(root, args.exec_file, "/" + paths.exec_name, true, true));
+    RETURN_IF_ERROR(BindInto(".", args.exec_file, "/" + paths.exec_name, true, true));
   }
   for (const BindMount& bind : args.binds) {
-    RETURN_IF_ERROR(BindInto(root, bind.path, bind.path, bind.read_only, false));
+    RETURN_IF_ERROR(BindInto(".", bind.path, bind.path, bind.read_only, false));
   }
   // This PID namespace's own /proc: the VMM sees itself and nothing of the host.
-  RETURN_IF_ERROR(MakeDirs(root, "/proc"));
-  RETURN_IF_ERROR(Mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
-  return Mount("", root, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID);
+  if (::mkdir("proc", 0755) != 0) return Status::Errno("mkdir /proc in the jail");
+  RETURN_IF_ERROR(Mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  return Mount("", ".", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID);
 }
 
-// pivot_root into the jail and detach the old root. The initial ramfs cannot be
-// pivoted (EINVAL: a system that runs from its initramfs, like the nested test VM), so
-// there the jail is moved over "/" and chroot'ed into, as switch_root does; without
-// capabilities and open directories the VMM cannot climb out of either.
-Status SwitchRoot(const std::string& root) {
-  if (::chdir(root.c_str()) != 0) return Status::Errno("chdir " + root);
+// pivot_root into the jail (the tmpfs on "/", this process's cwd) and detach the old
+// root. The initial ramfs cannot be pivoted (EINVAL: a system that runs from its
+// initramfs, like the nested test VM), so there the jail is chroot'ed into, as
+// switch_root does; without capabilities and open directories the VMM cannot climb out
+// of either.
+Status SwitchRoot() {
   if (::syscall(SYS_pivot_root, ".", ".") == 0) {
     if (::umount2(".", MNT_DETACH) != 0) return Status::Errno("detaching the old root");
   } else if (errno == EINVAL) {
-    RETURN_IF_ERROR(Mount(root, "/", nullptr, MS_MOVE));
-    if (::chroot(".") != 0) return Status::Errno("chroot " + root);
+    if (::chroot(".") != 0) return Status::Errno("chroot into the jail");
   } else {
-    return Status::Errno("pivot_root " + root);
+    return Status::Errno("pivot_root into the jail");
   }
   if (::chdir("/") != 0) return Status::Errno("chdir / in the jail");
   return Status::Ok();
@@ -185,9 +217,12 @@ Status EnterJail(const JailerArgs& args, const JailPaths& paths, int supervisor_
     if (!ns.ok()) return ns.status().WithContext("--netns");
     if (::setns(ns->get(), CLONE_NEWNET) != 0) return Status::Errno("joining --netns " + args.netns);
   }
-  RETURN_IF_ERROR(BuildRoot(args, paths));
+  mode_t umask = ::umask(0);  // the jail's modes as written here; the VMM gets the caller's
+  Status built = BuildRoot(args, paths);
+  ::umask(umask);
+  RETURN_IF_ERROR(built);
   base::BootMark("jail-root");
-  RETURN_IF_ERROR(SwitchRoot(paths.root));
+  RETURN_IF_ERROR(SwitchRoot());
   base::BootMark("jail-pivot");
   RETURN_IF_ERROR(SetLimit(RLIMIT_NOFILE, args.rlimit_nofile, "no-file"));
   if (args.rlimit_fsize) RETURN_IF_ERROR(SetLimit(RLIMIT_FSIZE, *args.rlimit_fsize, "fsize"));
@@ -196,8 +231,12 @@ Status EnterJail(const JailerArgs& args, const JailPaths& paths, int supervisor_
   // The VMM dies with its jailer (and so with whoever started the jailer with a death
   // signal, as hull does): set after the uid change, which clears it.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return Status::Errno("PR_SET_PDEATHSIG");
+  // No core file and no ptrace by the jail's uid. It also keeps a dying VMM from taking
+  // its supervisor along: before Linux 5.16 a core dump stopped every process that
+  // shared the dumper's memory, and the kSelf child shares the supervisor's (clone).
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return Status::Errno("PR_SET_DUMPABLE");
   pollfd supervisor{supervisor_pipe, POLLOUT, 0};
-  if (::poll(&supervisor, 1, 0) == 1 && (supervisor.revents & POLLERR))
+  if (supervisor_pipe >= 0 && ::poll(&supervisor, 1, 0) == 1 && (supervisor.revents & POLLERR))
     return Status::Error("the jailer ended before the VMM started");
   if (args.mode == JailMode::kSelf) {
     // No exec gives this process a new environment block: the caller's strings stay on

@@ -146,6 +146,7 @@ Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv, JailMode m
       break;
     }
     if (flag == "--daemonize") { args.daemonize = true; continue; }
+    if (flag == "--no-supervisor") { args.no_supervisor = true; continue; }
     if (flag == "--cleanup") { args.cleanup = true; continue; }
     ASSIGN_OR_RETURN(std::string v, value(flag));
     if (flag == "--id") {
@@ -188,6 +189,10 @@ Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv, JailMode m
   if (exec) RETURN_IF_ERROR(CheckAbsolutePath("--exec-file", args.exec_file));
   if (exec && args.exec_file.back() == '/') return Status::Error("--exec-file must name a file");
   if (!have_uid || !have_gid) return Status::Error("--uid and --gid are required");
+  if (args.daemonize && args.no_supervisor) {
+    return Status::Error("--daemonize and --no-supervisor: one or the other (--daemonize leaves a "
+                         "detached supervisor)");
+  }
   std::string exec_name = PathsFor(args).exec_name;
   std::map<std::string, int> seen;
   for (const BindMount& bind : args.binds) {
@@ -206,7 +211,6 @@ JailPaths PathsFor(const JailerArgs& args) {
   std::string base = args.chroot_base;
   while (base.size() > 1 && base.back() == '/') base.pop_back();
   p.dir = (base == "/" ? "" : base) + "/" + p.exec_name + "/" + args.id;
-  p.root = p.dir + "/root";
   p.pid_file = p.dir + "/" + p.exec_name + ".pid";
   p.cgroup_name = "hull-jailer/" + args.id;
   p.cleanup_command = args.mode == JailMode::kSelf ? "hull-vmm --jail --cleanup" : "hull-jailer --cleanup";
@@ -217,7 +221,7 @@ std::string JailerUsage(JailMode mode) {
   const char* rest =
       "         [--netns PATH] [--cgroup memory.max=BYTES|cpu.max=\"QUOTA [PERIOD]\"|pids.max=N]...\n"
       "         [--cgroup-root DIR] [--resource-limit fsize=N,no-file=N] [--bind PATH[:ro]]...\n"
-      "         [--daemonize] -- HULL-VMM-ARGS...\n";
+      "         [--daemonize | --no-supervisor] -- HULL-VMM-ARGS...\n";
   if (mode == JailMode::kSelf) {
     return std::string("usage: hull-vmm --jail --id ID --uid U --gid G [--chroot-base DIR]\n") + rest +
            "       hull-vmm --jail --cleanup --id ID [--chroot-base DIR] [--cgroup-root DIR]\n"

@@ -45,6 +45,12 @@ struct JailerArgs {
   uint64_t rlimit_nofile = 2048;  // Firecracker's default
   std::vector<BindMount> binds;
   bool daemonize = false;
+  // The caller started this process as PID 1 of a new PID namespace and supervises it:
+  // the jail is built around this process itself and the VMM runs (kSelf) or is exec'd
+  // (kExec) here, with no supervisor process; the caller waits for it, signals it, and
+  // runs --cleanup once it ends (Firecracker's jailer without --new-pid-ns, plus the
+  // namespace). What hull runs (docs/hull-vmm.md, "Jailer").
+  bool no_supervisor = false;
   bool cleanup = false;  // --cleanup: remove what a killed jailer left for --id, then exit
   std::vector<std::string> vmm_args;  // after "--"
 };
@@ -61,12 +67,14 @@ base::Status CheckId(std::string_view id);
 // Absolute, no "." or ".." components, no empty components but a trailing '/'.
 base::Status CheckAbsolutePath(std::string_view what, std::string_view path);
 
-// Where a jail lives: <chroot_base>/<exec basename>/<id>, its root one level below.
+// Where a jail is known on the host. Its root is a tmpfs that exists only in the VMM's
+// mount namespace (jail_setup.h); a supervised jail (not --no-supervisor) keeps its
+// pid file in <chroot_base>/<exec basename>/<id>, which also stops a second jail with
+// the same id; the cgroup is <cgroup root>/[controller/]hull-jailer/<id>.
 struct JailPaths {
   std::string dir;        // removed as a whole when the jail ends
-  std::string root;       // dir + "/root": the VMM's "/"
   std::string exec_name;  // basename of exec_file (kSelf: hull-vmm); kExec: /<exec_name> in the jail
-  std::string pid_file;   // dir + "/<exec_name>.pid": the VMM's host pid (outside root)
+  std::string pid_file;   // dir + "/<exec_name>.pid": the VMM's host pid
   std::string cgroup_name;  // "hull-jailer/<id>"
   std::string cleanup_command;  // "hull-jailer --cleanup" or "hull-vmm --jail --cleanup"
 };

@@ -169,12 +169,22 @@ TEST(JailerArgs, HullVmmJailTakesNoExecFile) {
   EXPECT_NE(JailerUsage(JailMode::kSelf).find("hull-vmm --jail --id ID"), std::string::npos);
 }
 
+TEST(JailerArgs, NoSupervisorIsASwitchThatDaemonizeExcludes) {
+  base::Result<JailerArgs> r = Parse(With({"--no-supervisor", "--", "--kernel", "/k"}));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->no_supervisor);
+  EXPECT_FALSE(r->daemonize);
+  EXPECT_EQ(r->vmm_args, (std::vector<std::string>{"--kernel", "/k"}));
+  EXPECT_FALSE(Parse(Minimal())->no_supervisor);
+  EXPECT_NE(ErrorOf(With({"--no-supervisor", "--daemonize"})).find("one or the other"), std::string::npos);
+  EXPECT_NE(JailerUsage().find("--no-supervisor"), std::string::npos);
+}
+
 TEST(JailPaths, LiveUnderBaseExecNameAndId) {
   base::Result<JailerArgs> r = Parse(With({"--chroot-base", "/srv/jail/"}));
   ASSERT_TRUE(r.ok()) << r.status().message();
   JailPaths p = PathsFor(*r);
   EXPECT_EQ(p.dir, "/srv/jail/hull-vmm/vm-1");
-  EXPECT_EQ(p.root, "/srv/jail/hull-vmm/vm-1/root");
   EXPECT_EQ(p.exec_name, "hull-vmm");
   EXPECT_EQ(p.pid_file, "/srv/jail/hull-vmm/vm-1/hull-vmm.pid");  // outside the VMM's root
   EXPECT_EQ(p.cgroup_name, "hull-jailer/vm-1");

@@ -4,6 +4,7 @@
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -11,10 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "base/boot_trace.h"
@@ -42,15 +46,20 @@ Status RemoveIfThere(const std::string& path, bool dir) {
 class JailDir {
  public:
   static Result<JailDir> Make(const JailPaths& paths) {
-    std::string parent = paths.dir.substr(0, paths.dir.rfind('/'));
-    for (size_t pos = 1; pos <= parent.size();) {
-      size_t slash = parent.find('/', pos);
-      if (slash == std::string::npos) slash = parent.size();
-      std::string dir = parent.substr(0, slash);
-      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::Errno("mkdir " + dir);
-      pos = slash + 1;
+    // The parents usually exist: made only when the jail's own mkdir says they do not.
+    int made = ::mkdir(paths.dir.c_str(), 0700);
+    if (made != 0 && errno == ENOENT) {
+      std::string parent = paths.dir.substr(0, paths.dir.rfind('/'));
+      for (size_t pos = 1; pos <= parent.size();) {
+        size_t slash = parent.find('/', pos);
+        if (slash == std::string::npos) slash = parent.size();
+        std::string dir = parent.substr(0, slash);
+        if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::Errno("mkdir " + dir);
+        pos = slash + 1;
+      }
+      made = ::mkdir(paths.dir.c_str(), 0700);
     }
-    if (::mkdir(paths.dir.c_str(), 0700) != 0) {
+    if (made != 0) {
       if (errno == EEXIST) {
         return Status::Error("a jail already exists at " + paths.dir +
                              " (a VM with this --id runs, or its jailer was killed: " +
@@ -58,12 +67,11 @@ class JailDir {
       }
       return Status::Errno("mkdir " + paths.dir);
     }
-    JailDir jail(paths);
-    // 0755: the VMM's uid must reach its root; nothing in it is writable after set-up.
-    if (::mkdir(paths.root.c_str(), 0755) != 0) return Status::Errno("mkdir " + paths.root);
-    return jail;
+    return JailDir(paths);
   }
   JailDir(JailDir&& other) noexcept : paths_(std::exchange(other.paths_, std::nullopt)) {}
+  // Keeps the directory: --cleanup removes it.
+  void Release() { paths_.reset(); }
   ~JailDir() {
     if (!paths_) return;
     if (Status s = Remove(*paths_); !s.ok()) {
@@ -72,7 +80,6 @@ class JailDir {
   }
   static Status Remove(const JailPaths& paths) {
     RETURN_IF_ERROR(RemoveIfThere(paths.pid_file, false));
-    RETURN_IF_ERROR(RemoveIfThere(paths.root, true));
     return RemoveIfThere(paths.dir, true);
   }
 
@@ -124,34 +131,253 @@ int WaitStatus(pid_t pid) {
   return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
 }
 
-// The jailed child: PID 1 of the new PID namespace. Joins the VMM's cgroup (so all it
-// does from here on is counted there), builds the jail and execs (kExec) or runs the
-// VMM's main in it (kSelf, after closing every fd beyond 0-2, the error pipe too: its
-// end of file tells the supervisor the VMM runs). Only a failure to make the jail goes
-// to the pipe. Nothing waits for the supervisor: it writes the pid file meanwhile.
-[[noreturn]] void RunChild(const JailerArgs& args, const JailPaths& paths,
-                           const std::optional<ns::Cgroup>& cgroup, Pipe& error,
-                           const SelfMain& self_main) {
+// ---- The supervisor after the clone -------------------------------------------------
+// The jailed child is cloned with CLONE_VM: it starts in this process's memory, without
+// a copy of its page tables or a copy-on-write fault for each page either side then
+// writes — what fork() cost most of the jail's start under emulation (docs/benchmarks.md,
+// "What confinement costs"). From the clone on, the child (the VMM and its threads) owns
+// that memory: the heap, stdio, the logging state, errno (its first thread keeps our
+// thread pointer). So the supervisor touches none of it: it works from data prepared
+// before the clone, through system calls made without libc (no errno), and never
+// returns: it ends the process with exit_group. Only its stack is its own.
+
+#if !defined(__x86_64__)
+#error "the jail's supervisor makes raw x86-64 system calls"
+#endif
+
+long Raw(long nr, long a = 0, long b = 0, long c = 0, long d = 0) {
+  long ret;
+  register long r10 asm("r10") = d;
+  asm volatile("syscall"
+               : "=a"(ret)
+               : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
+               : "rcx", "r11", "memory");
+  return ret;  // -errno on failure
+}
+
+long RawWrite(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    long n = Raw(SYS_write, fd, reinterpret_cast<long>(data), static_cast<long>(size));
+    if (n == -EINTR) continue;
+    if (n <= 0) return n;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+// A fixed buffer of text, filled without allocating.
+struct Text {
+  char data[2048];
+  size_t size = 0;
+  Text& operator<<(std::string_view s) {
+    size_t n = std::min(s.size(), sizeof(data) - size);
+    std::memcpy(data + size, s.data(), n);
+    size += n;
+    return *this;
+  }
+  Text& operator<<(long value) {
+    char digits[24];
+    size_t n = 0;
+    bool negative = value < 0;
+    unsigned long v = negative ? 0ul - static_cast<unsigned long>(value) : static_cast<unsigned long>(value);
+    do {
+      digits[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v > 0);
+    if (negative) *this << "-";
+    while (n > 0) *this << std::string_view(&digits[--n], 1);
+    return *this;
+  }
+  std::string_view view() const { return {data, size}; }
+};
+
+// Everything the supervisor needs once the child runs, made before the clone.
+struct AfterClone {
+  std::string_view program;    // log lines' prefix
+  bool log_info = false;
+  const JailPaths* paths = nullptr;
+  std::vector<const char*> cgroup_dirs;
+  int signal_fd = -1;
+  int error_read = -1;         // the child's failure to make the jail; EOF: the VMM runs
+  int error_write = -1;        // the child's end: closed here after the clone
+  int notify = -1;             // --daemonize: the caller's "ok" or failure; -1: none
+};
+
+void RawLog(const AfterClone& c, const char* level, std::string_view message) {
+  Text line;
+  line << c.program << ": " << level << ": " << message << "\n";
+  RawWrite(STDERR_FILENO, line.data, line.size);
+}
+
+// The jail's directory and cgroup, as JailDir and Cgroup remove them.
+void RawRemoveJail(const AfterClone& c) {
+  Raw(SYS_unlink, reinterpret_cast<long>(c.paths->pid_file.c_str()));
+  Raw(SYS_rmdir, reinterpret_cast<long>(c.paths->dir.c_str()));
+  for (const char* dir : c.cgroup_dirs) {
+    // The kernel may still count the jail's last tasks for a moment.
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      long rc = Raw(SYS_rmdir, reinterpret_cast<long>(dir));
+      if (rc != -EBUSY) break;
+      timespec pause{0, 5'000'000};
+      Raw(SYS_nanosleep, reinterpret_cast<long>(&pause), 0);
+    }
+  }
+}
+
+long RawWait(pid_t pid, int* status, int options) {
+  long rc;
+  do {
+    rc = Raw(SYS_wait4, pid, reinterpret_cast<long>(status), options, 0);
+  } while (rc == -EINTR);
+  return rc;
+}
+
+// Ends this process as the VMM ended: its exit status, or death by its signal (without
+// a core file), so the jailer's parent sees what it would have seen without a jailer.
+[[noreturn]] void RawEnd(int status) {
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    rlimit no_core{0, 0};
+    Raw(SYS_prlimit64, 0, RLIMIT_CORE, reinterpret_cast<long>(&no_core), 0);
+    struct {
+      void* handler;
+      unsigned long flags;
+      void* restorer;
+      uint64_t mask;
+    } action{nullptr /* SIG_DFL */, 0, nullptr, 0};
+    Raw(SYS_rt_sigaction, sig, reinterpret_cast<long>(&action), 0, sizeof(uint64_t));
+    uint64_t unblock = 1ull << (sig - 1);
+    Raw(SYS_rt_sigprocmask, SIG_UNBLOCK, reinterpret_cast<long>(&unblock), 0, sizeof(uint64_t));
+    Raw(SYS_kill, Raw(SYS_getpid), sig);
+    status = (128 + sig) << 8;
+  }
+  for (;;) Raw(SYS_exit_group, WEXITSTATUS(status));
+}
+
+// A jail that could not be made: the child is gone, nothing is left, the caller hears why.
+[[noreturn]] void RawFail(const AfterClone& c, pid_t pid, std::string_view why) {
+  Raw(SYS_kill, pid, SIGKILL);
+  int status = 0;
+  RawWait(pid, &status, 0);
+  RawRemoveJail(c);
+  if (c.notify >= 0) {
+    RawWrite(c.notify, why.data(), why.size());
+  } else {
+    RawLog(c, "error", why);
+  }
+  for (;;) Raw(SYS_exit_group, kExitStatusJailerError);
+}
+
+// Writes the pid file, learns whether the jail was made, tells a --daemonize caller,
+// forwards stop signals to the VMM and waits for it; then removes the jail and ends the
+// process as the VMM ended.
+[[noreturn]] void SuperviseAfterClone(const AfterClone& c, pid_t pid) {
+  Raw(SYS_close, c.error_write);
+  Text pid_text;
+  pid_text << static_cast<long>(pid) << "\n";
+  long fd = Raw(SYS_open, reinterpret_cast<long>(c.paths->pid_file.c_str()),
+                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 || RawWrite(static_cast<int>(fd), pid_text.data, pid_text.size) < 0) {
+    Text why;
+    why << "writing " << c.paths->pid_file << ": " << strerrordesc_np(static_cast<int>(fd < 0 ? -fd : EIO));
+    RawFail(c, pid, why.view());
+  }
+  Raw(SYS_close, fd);
+  Text failure;
+  for (;;) {
+    long n = Raw(SYS_read, c.error_read, reinterpret_cast<long>(failure.data + failure.size),
+                 static_cast<long>(sizeof(failure.data) - failure.size));
+    if (n == -EINTR) continue;
+    if (n <= 0) break;
+    failure.size += static_cast<size_t>(n);
+  }
+  if (failure.size > 0) RawFail(c, pid, failure.view());
+  if (c.notify >= 0) {
+    RawWrite(c.notify, "ok", 2);
+    Raw(SYS_close, c.notify);
+  }
+  for (;;) {
+    signalfd_siginfo info{};
+    long n = Raw(SYS_read, c.signal_fd, reinterpret_cast<long>(&info), sizeof(info));
+    if (n == -EINTR) continue;
+    if (n != sizeof(info)) {
+      RawLog(c, "error", "reading signals failed; killing the VMM");
+      Raw(SYS_kill, pid, SIGKILL);
+      continue;  // its SIGCHLD ends the loop
+    }
+    if (info.ssi_signo != SIGCHLD) {
+      Raw(SYS_kill, pid, static_cast<long>(info.ssi_signo));  // the VMM decides how to end
+      continue;
+    }
+    int status = 0;
+    if (RawWait(pid, &status, WNOHANG) != pid) continue;
+    RawRemoveJail(c);
+    if (c.log_info) {
+      Text line;
+      line << "the VMM (host pid " << static_cast<long>(pid) << ") ";
+      if (WIFSIGNALED(status)) {
+        line << "was killed by signal " << static_cast<long>(WTERMSIG(status));
+      } else {
+        line << "exited with " << static_cast<long>(WEXITSTATUS(status));
+      }
+      RawLog(c, "info", line.view());
+    }
+    RawEnd(status);
+  }
+}
+
+// What the cloned child needs, on the supervisor's stack; it reads, never writes, these.
+struct ChildContext {
+  const JailerArgs* args;
+  const JailPaths* paths;
+  const ns::Cgroup* cgroup;
+  int error_read;
+  int error_write;
+  const SelfMain* self_main;
+};
+
+// The jailed child: PID 1 of the new PID namespace, on its own stack in the
+// supervisor's memory, with its own fd table, signal handlers and credentials. Joins the
+// VMM's cgroup (so all it does from here on is counted there), builds the jail and
+// execs (kExec) or runs the VMM's main in it (kSelf, after closing every fd beyond 0-2,
+// the error pipe too: its end of file tells the supervisor the VMM runs). Only a
+// failure to make the jail goes to the pipe. Nothing waits for the supervisor: it
+// writes the pid file meanwhile.
+int RunChild(void* context) {
   base::BootMark("jail-child");
-  error.read.reset();
-  Status s = cgroup ? cgroup->AddProcess(0).WithContext("joining the VMM's cgroup") : Status::Ok();
-  if (s.ok()) s = EnterJail(args, paths, error.write.get());
-  if (s.ok() && args.mode == JailMode::kSelf) {
+  const ChildContext& c = *static_cast<const ChildContext*>(context);
+  ::close(c.error_read);
+  Status s = c.cgroup ? c.cgroup->AddProcess(0).WithContext("joining the VMM's cgroup") : Status::Ok();
+  if (s.ok()) s = EnterJail(*c.args, *c.paths, c.error_write);
+  if (s.ok() && c.args->mode == JailMode::kSelf) {
     if (::syscall(SYS_close_range, 3u, ~0u, 0u) == 0) {
       base::SetLogProgramName("hull-vmm");
       base::BootMark("jail-done");
-      std::exit(self_main(args.vmm_args));  // as a return from main(): stdio flushed
+      std::exit((*c.self_main)(c.args->vmm_args));  // as a return from main(): stdio flushed
     }
     s = Status::Errno("close_range");
   }
-  if (s.ok()) s = ExecInJail(args, paths);
-  (void)base::WriteFully(error.write.get(), s.message().data(), s.message().size());
+  if (s.ok()) s = ExecInJail(*c.args, *c.paths);
+  (void)base::WriteFully(c.error_write, s.message().data(), s.message().size());
   ::_exit(kExitStatusJailerError);
 }
 
-// Starts the jailed VMM and waits for it. `notify` (daemonize; may be null) hears "ok"
-// and is closed once the VMM runs.
-Result<int> Supervise(const JailerArgs& args, const JailPaths& paths, UniqueFd* notify,
+// The child's stack: the size of a main thread's (RLIMIT_STACK's usual 8 MiB), reserved
+// lazily, with a guard page below it. Never unmapped: the child runs on it until it ends.
+Result<char*> MapChildStack() {
+  constexpr size_t kStack = 8 << 20, kGuard = 4096;
+  void* base = ::mmap(nullptr, kStack + kGuard, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED) return Status::Errno("mapping the jailed VMM's stack");
+  if (::mprotect(base, kGuard, PROT_NONE) != 0) return Status::Errno("guarding the jailed VMM's stack");
+  return static_cast<char*>(base) + kStack + kGuard;  // stacks grow down
+}
+
+// Starts the jailed VMM and supervises it until it ends, then ends the process as the
+// VMM ended; returns only when the child could not be started. `notify` (daemonize; may
+// be null) hears "ok", or why the jail failed, and is closed once the VMM runs.
+Status Supervise(const JailerArgs& args, const JailPaths& paths, UniqueFd* notify,
                       const SelfMain& self_main) {
   ASSIGN_OR_RETURN(JailDir dir, JailDir::Make(paths));
   ASSIGN_OR_RETURN(std::optional<ns::Cgroup> cgroup, MakeCgroup(args, paths));
@@ -163,53 +389,55 @@ Result<int> Supervise(const JailerArgs& args, const JailPaths& paths, UniqueFd* 
   UniqueFd signal_fd(::signalfd(-1, &signals, SFD_CLOEXEC));
   if (signal_fd.get() < 0) return Status::Errno("signalfd");
   ASSIGN_OR_RETURN(Pipe error, Pipe::Make());
-  if (::unshare(CLONE_NEWPID) != 0) return Status::Errno("new PID namespace");
+  ASSIGN_OR_RETURN(char* stack, MapChildStack());
+  AfterClone after{.program = args.mode == JailMode::kSelf ? "hull-vmm --jail" : "hull-jailer",
+                   .log_info = base::LogEnabled(base::LogLevel::kInfo),
+                   .paths = &paths,
+                   .cgroup_dirs = {},
+                   .signal_fd = signal_fd.get(),
+                   .error_read = error.read.get(),
+                   .error_write = error.write.get(),
+                   .notify = notify != nullptr ? notify->get() : -1};
+  if (cgroup) {
+    for (const std::string& d : cgroup->dirs()) after.cgroup_dirs.push_back(d.c_str());
+  }
+  ChildContext child{&args, &paths, cgroup ? &*cgroup : nullptr, error.read.get(),
+                     error.write.get(), &self_main};
   base::BootMark("jail-fork");
-  pid_t pid = ::fork();
-  if (pid < 0) return Status::Errno("fork");
-  if (pid == 0) RunChild(args, paths, cgroup, error, self_main);
-  error.write.reset();
-  std::string text = std::to_string(pid) + "\n";
-  auto file = base::OpenFile(paths.pid_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  Status started = file.ok() ? base::WriteFully(file->get(), text.data(), text.size()) : file.status();
-  if (!started.ok()) ::kill(pid, SIGKILL);
-  if (std::string failure = ReadAll(error.read.get()); started.ok() && !failure.empty()) {
-    started = Status::Error(failure);
+  // A new PID namespace with the child as its PID 1; SIGCHLD when it ends.
+  pid_t pid = ::clone(RunChild, stack, CLONE_VM | CLONE_NEWPID | SIGCHLD, &child);
+  if (pid < 0) return Status::Errno("starting the jailed VMM (clone)");
+  SuperviseAfterClone(after, pid);
+}
+
+// --no-supervisor: this process is PID 1 of the PID namespace its caller made, and
+// becomes the VMM itself: it makes and joins the jail's cgroup (if any), enters the jail
+// and runs (kSelf) or execs (kExec) the VMM. No process stays outside, no fork, and
+// nothing on the host's filesystem (no directory, no pid file: the caller has the pid).
+// Returns only when the jail could not be made; a cgroup made by then stays for the
+// caller's --cleanup, which it runs whenever this process ends.
+Status RunInPlace(const JailerArgs& args, const JailPaths& paths, const SelfMain& self_main) {
+  if (::getpid() != 1) {
+    return Status::Error("--no-supervisor: start this process as PID 1 of a new PID namespace "
+                         "(clone(CLONE_NEWPID), or unshare --pid --fork), as hull does");
   }
-  if (!started.ok()) {
-    ::kill(pid, SIGKILL);
-    WaitStatus(pid);
-    return started;
+  ASSIGN_OR_RETURN(std::optional<ns::Cgroup> cgroup, MakeCgroup(args, paths));
+  if (cgroup) {
+    RETURN_IF_ERROR(cgroup->AddProcess(0).WithContext("joining the VMM's cgroup"));
+    cgroup->Release();
   }
-  if (notify != nullptr) {
-    (void)base::WriteFully(notify->get(), "ok", 2);
-    notify->reset();
-  }
-  for (;;) {
-    signalfd_siginfo info{};
-    if (::read(signal_fd.get(), &info, sizeof(info)) != sizeof(info)) {
-      if (errno == EINTR) continue;
-      return Status::Errno("reading signals");
-    }
-    if (info.ssi_signo != SIGCHLD) {
-      ::kill(pid, static_cast<int>(info.ssi_signo));  // the VMM decides how to end
-      continue;
-    }
-    int status = 0;
-    pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done != pid) continue;
-    if (WIFSIGNALED(status)) {
-      LOG_INFO << "the VMM (host pid " << pid << ") was killed by signal " << WTERMSIG(status);
-      return -WTERMSIG(status);
-    }
-    LOG_INFO << "the VMM (host pid " << pid << ") exited with " << WEXITSTATUS(status);
-    return WEXITSTATUS(status);
-  }
+  base::BootMark("jail-dir");
+  RETURN_IF_ERROR(EnterJail(args, paths, -1));
+  if (args.mode == JailMode::kExec) return ExecInJail(args, paths);
+  if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0) return Status::Errno("close_range");
+  base::SetLogProgramName("hull-vmm");
+  base::BootMark("jail-done");
+  std::exit(self_main(args.vmm_args));  // as a return from main(): stdio flushed
 }
 
 // --daemonize: the caller learns whether the VMM started, then returns; a detached
 // grandchild supervises.
-Result<int> Daemonize(const JailerArgs& args, const JailPaths& paths, const SelfMain& self_main) {
+Status Daemonize(const JailerArgs& args, const JailPaths& paths, const SelfMain& self_main) {
   ASSIGN_OR_RETURN(Pipe ready, Pipe::Make());
   pid_t pid = ::fork();
   if (pid < 0) return Status::Errno("fork");
@@ -217,7 +445,7 @@ Result<int> Daemonize(const JailerArgs& args, const JailPaths& paths, const Self
     ready.write.reset();
     WaitStatus(pid);
     std::string text = ReadAll(ready.read.get());
-    if (text == "ok") return 0;
+    if (text == "ok") return Status::Ok();
     return Status::Error(text.empty() ? "the detached jailer ended before the VMM started" : text);
   }
   ready.read.reset();
@@ -225,25 +453,9 @@ Result<int> Daemonize(const JailerArgs& args, const JailPaths& paths, const Self
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd : {0, 1, 2}) ::dup2(null, fd);
   if (null > 2) ::close(null);
-  Result<int> result = Supervise(args, paths, &ready.write, self_main);
-  if (!result.ok() && ready.write.get() >= 0) {
-    (void)base::WriteFully(ready.write.get(), result.status().message().data(),
-                           result.status().message().size());
-  }
-  ::_exit(result.ok() ? 0 : kExitStatusJailerError);
-}
-
-// Dies by `sig` as the VMM did, without a core file; exits 128 + sig if it survives.
-[[noreturn]] void DieBy(int sig) {
-  rlimit no_core{0, 0};
-  ::setrlimit(RLIMIT_CORE, &no_core);
-  ::signal(sig, SIG_DFL);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
-  ::raise(sig);
-  ::_exit(128 + sig);
+  Status failed = Supervise(args, paths, &ready.write, self_main);
+  (void)base::WriteFully(ready.write.get(), failed.message().data(), failed.message().size());
+  ::_exit(kExitStatusJailerError);
 }
 
 }  // namespace
@@ -275,16 +487,14 @@ int JailerMain(int argc, char** argv, JailMode mode, const SelfMain& self_main) 
               << " must run as root (it makes namespaces, mounts and device nodes)";
     return kExitStatusJailerError;
   }
-  Result<int> status = RunJailed(*args, self_main);
-  if (!status.ok()) {
-    LOG_ERROR << status.status().message();
+  if (Status s = RunJailed(*args, self_main); !s.ok()) {
+    LOG_ERROR << s.message();
     return kExitStatusJailerError;
   }
-  if (*status < 0) DieBy(-*status);
-  return *status;
+  return 0;  // --daemonize: the VMM runs
 }
 
-Result<int> RunJailed(const JailerArgs& args, const SelfMain& self_main) {
+Status RunJailed(const JailerArgs& args, const SelfMain& self_main) {
   if (args.mode == JailMode::kSelf) {
     if (!self_main) return Status::Error("internal error: a self jail without the VMM's main");
   } else {
@@ -295,6 +505,7 @@ Result<int> RunJailed(const JailerArgs& args, const SelfMain& self_main) {
     }
   }
   JailPaths paths = PathsFor(args);
+  if (args.no_supervisor) return RunInPlace(args, paths, self_main);
   if (args.daemonize) return Daemonize(args, paths, self_main);
   return Supervise(args, paths, nullptr, self_main);
 }

@@ -21,14 +21,13 @@ inline constexpr int kExitStatusJailerError = 250;
 // the child's exit status.
 using SelfMain = std::function<int(const std::vector<std::string>& vmm_args)>;
 
-// Runs the VMM in its jail until it ends and returns what hull-jailer should exit with:
-// the VMM's exit status, or -signal when a signal killed it (the caller then dies by
-// the same signal, so its parent sees what it would have seen without a jailer). A jail
-// that cannot be made is an error, and nothing is left behind.
-// With args.daemonize, the calling process returns 0 as soon as the VMM runs; a
-// detached supervisor (setsid, stdio on /dev/null) waits for it and cleans up.
+// Runs the VMM in its jail until it ends, then ends this process as the VMM ended: its
+// exit status, or death by the same signal (so the jailer's parent sees what it would
+// have seen without a jailer); on success it returns only with args.daemonize, as soon
+// as the VMM runs (a detached supervisor, setsid and stdio on /dev/null, waits for it
+// and cleans up). A jail that cannot be made is an error, and nothing is left behind.
 // kSelf needs `self_main`.
-base::Result<int> RunJailed(const JailerArgs& args, const SelfMain& self_main = {});
+base::Status RunJailed(const JailerArgs& args, const SelfMain& self_main = {});
 
 // The whole command — hull-jailer's main(), and hull-vmm's for `hull-vmm --jail`
 // (argv from "--jail" on): flags, --help, --cleanup, the jail, the exit status (250 for

@@ -40,8 +40,13 @@ else
   echo "==> no usable /dev/kvm here: running under KVM nested inside QEMU/TCG (tests/nested)" >&2
   reps=(--repetitions 12)
   for a in "$@"; do case $a in -n*|--repetitions*) reps=() ;; esac; done
+  # Guest RAM as on this host: the nested kernel's transparent huge pages default to
+  # "always", and zeroing a 2 MiB page under TCG takes milliseconds, so which boots got
+  # huge pages (a matter of luck) would outweigh everything measured here.
+  thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || true)
   cat > "$TMP/in-guest.sh" <<EOF
 #!/bin/sh
+[ -n "$thp" ] && echo "$thp" > /sys/kernel/mm/transparent_hugepage/enabled
 "\$@" --json /tmp/report.json > /tmp/report.md
 rc=\$?
 cat /tmp/report.md

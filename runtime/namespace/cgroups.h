@@ -54,6 +54,9 @@ class Cgroup {
   // Kills whatever is still inside and removes the directories (retrying while the
   // kernel still counts exiting tasks). Idempotent.
   base::Status Remove();
+  // Keeps the directories: removing them is someone else's job from here on (the caller
+  // of `hull-vmm --jail --no-supervisor`, whose VMM runs in this cgroup).
+  void Release() { dirs_.clear(); }
 
   const std::vector<std::string>& dirs() const { return dirs_; }
   CgroupVersion version() const { return version_; }

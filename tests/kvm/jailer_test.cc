@@ -1,6 +1,7 @@
-// The jail end to end (jailer/, docs/hull-vmm.md "Jailer"), both ways it is made: by
-// hull-jailer exec'ing hull-vmm, and by `hull-vmm --jail` around itself (what hull
-// runs). A jailed hull-vmm boots the test guest, and while it runs the test looks at it from the host through
+// The jail end to end (jailer/, docs/hull-vmm.md "Jailer"), every way it is made: by
+// hull-jailer exec'ing hull-vmm, by `hull-vmm --jail` around a clone of itself that its
+// supervisor watches, and by `hull-vmm --jail --no-supervisor` around itself when
+// started as PID 1 of a new PID namespace (what hull runs). A jailed hull-vmm boots the test guest, and while it runs the test looks at it from the host through
 // /proc/<pid>: its uid/gid and capabilities, its PID namespace, its root (only what
 // was bound), its mounts, fds, environment, cgroup and seccomp; and after it ends,
 // that nothing is left. Needs root and KVM (the nested harness gives both).
@@ -12,7 +13,9 @@
 #include <linux/magic.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -90,8 +93,9 @@ class CgroupRoot {
   bool mounted_ = false;
 };
 
-// How the jail is made: hull-jailer --exec-file hull-vmm, or hull-vmm --jail.
-enum class Maker { kJailer, kSelf };
+// How the jail is made: hull-jailer --exec-file hull-vmm, hull-vmm --jail, or
+// hull-vmm --jail --no-supervisor in a new PID namespace.
+enum class Maker { kJailer, kSelf, kSelfNoSupervisor };
 
 struct Jail {
   explicit Jail(Maker m) : maker(m) {
@@ -105,14 +109,38 @@ struct Jail {
   std::string shared = dir.Path("shared");  // the VM's socket directory, writable by kUid
   std::string jail_dir = base + "/hull-vmm/" + id;
 
+  std::string cgroup_root = "/sys/fs/cgroup";  // as the jail was told
+
   // The command up to its first flag: hull-jailer, or hull-vmm --jail.
   std::vector<std::string> Command() const {
-    if (maker == Maker::kSelf) return {VmmPath(), "--jail"};
-    return {JailerPath()};
+    if (maker == Maker::kJailer) return {JailerPath()};
+    return {VmmPath(), "--jail"};
+  }
+  // Runs a jail's command line as its caller would: hull-vmm --jail --no-supervisor as
+  // PID 1 of a new PID namespace, then that caller's part, --cleanup (which must
+  // succeed). `started` hears the pid of the process started.
+  ProcessResult Run(const std::vector<std::string>& args, double timeout, int signal = 0,
+                    double signal_after = 0, std::function<void(pid_t)> started = {}) {
+    ProcessResult r = RunProcessWith(args, {.timeout_seconds = timeout, .stdin_data = "",
+                                            .signal = signal, .signal_after_seconds = signal_after,
+                                            .new_pid_namespace = maker == Maker::kSelfNoSupervisor,
+                                            .started = std::move(started)});
+    if (maker == Maker::kSelfNoSupervisor) {
+      ProcessResult cleaned = RunProcess(CleanupCommand(), 60);
+      EXPECT_EQ(cleaned.exit_status, 0) << cleaned.err;
+    }
+    return r;
+  }
+  std::vector<std::string> CleanupCommand() const {
+    std::vector<std::string> cleanup = Command();
+    cleanup.insert(cleanup.end(), {"--cleanup", "--id", id, "--chroot-base", base, "--cgroup-root",
+                                   cgroup_root});
+    return cleanup;
   }
   std::vector<std::string> Args(std::vector<std::string> extra, std::vector<std::string> vmm) {
     std::vector<std::string> args = Command();
     if (maker == Maker::kJailer) args.insert(args.end(), {"--exec-file", VmmPath()});
+    if (maker == Maker::kSelfNoSupervisor) args.push_back("--no-supervisor");
     args.insert(args.end(), {"--id", id, "--uid", std::to_string(kUid), "--gid", std::to_string(kUid),
                              "--chroot-base", base, "--bind", GuestElf() + ":ro", "--bind", shared});
     args.insert(args.end(), extra.begin(), extra.end());
@@ -128,16 +156,22 @@ struct Jail {
 
 class JailedVmm : public ::testing::TestWithParam<Maker> {};
 
-INSTANTIATE_TEST_SUITE_P(Makers, JailedVmm, ::testing::Values(Maker::kJailer, Maker::kSelf),
+INSTANTIATE_TEST_SUITE_P(Makers, JailedVmm,
+                         ::testing::Values(Maker::kJailer, Maker::kSelf, Maker::kSelfNoSupervisor),
                          [](const ::testing::TestParamInfo<Maker>& info) {
-                           return info.param == Maker::kSelf ? "HullVmmJail" : "HullJailer";
+                           switch (info.param) {
+                             case Maker::kJailer: return "HullJailer";
+                             case Maker::kSelf: return "HullVmmJail";
+                             case Maker::kSelfNoSupervisor: return "HullVmmJailNoSupervisor";
+                           }
+                           return "";
                          });
 
 TEST_P(JailedVmm, BootsTheTestGuestAndLeavesNothing) {
   SKIP_WITHOUT_KVM();
   if (geteuid() != 0) GTEST_SKIP() << "hull-jailer needs root";
   Jail jail(GetParam());
-  ProcessResult r = RunProcess(jail.Args({}, {"--cmdline", "hulltest.mode=hello"}), 120);
+  ProcessResult r = jail.Run(jail.Args({}, {"--cmdline", "hulltest.mode=hello"}), 120);
   EXPECT_EQ(r.exit_status, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("hello from the hull test guest"), std::string::npos) << r.out;
   jail.ExpectNothingLeft();
@@ -149,6 +183,7 @@ TEST_P(JailedVmm, IsConfinedWhileTheGuestRuns) {
   Jail jail(GetParam());
   CgroupRoot cgroup(jail.dir.Path("cgroup"));
   if (cgroup.path().empty()) GTEST_SKIP() << "no cgroup hierarchy here and cgroup2 cannot be mounted";
+  jail.cgroup_root = cgroup.path();
   // Another VM's disk on the same host, a descriptor and a variable the jailer inherits:
   // none of them may reach the VMM.
   std::string other_disk = jail.dir.Path("other-vm-disk.img");
@@ -160,15 +195,23 @@ TEST_P(JailedVmm, IsConfinedWhileTheGuestRuns) {
   std::vector<std::string> args = jail.Args(
       {"--cgroup", "pids.max=64", "--cgroup-root", cgroup.path(), "--resource-limit", "no-file=64"},
       {"--cmdline", "hulltest.mode=ticker", "--api-sock", sock});
-  auto run = std::async(std::launch::async, [&] { return RunProcessAndSignal(args, SIGTERM, 25, 120); });
+  std::atomic<pid_t> started{0};
+  auto run = std::async(std::launch::async, [&] {
+    return jail.Run(args, 120, SIGTERM, 25, [&](pid_t pid) { started = pid; });
+  });
 
-  // The VMM's host pid, once the jailer has written it; then a vCPU thread under seccomp.
+  // The VMM's host pid: the process started, without a supervisor; else once the jailer
+  // has written it. Then a vCPU thread under seccomp.
   std::string pid;
   std::string proc;
   bool seccomp_on_a_thread = false;
   for (int i = 0; i < 400 && !seccomp_on_a_thread; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (pid.empty()) pid = ReadText(jail.jail_dir + "/hull-vmm.pid");
+    if (pid.empty() && GetParam() == Maker::kSelfNoSupervisor && started != 0) {
+      pid = std::to_string(started.load());
+    } else if (pid.empty()) {
+      pid = ReadText(jail.jail_dir + "/hull-vmm.pid");
+    }
     if (pid.empty()) continue;
     pid.erase(pid.find_last_not_of('\n') + 1);
     proc = "/proc/" + pid;
@@ -239,7 +282,8 @@ TEST_P(JailedVmm, IsConfinedWhileTheGuestRuns) {
       << ReadText(proc + "/cgroup");
   EXPECT_EQ(ReadText(cgroup_dir + "/pids.max"), "64\n");
 
-  ProcessResult r = run.get();  // SIGTERM, forwarded by the jailer: hull-vmm exits with 143
+  // SIGTERM, forwarded by the supervisor if there is one: hull-vmm exits with 143.
+  ProcessResult r = run.get();
   close(leaked_fd);
   unsetenv("HULL_TEST_SECRET");
   EXPECT_EQ(r.exit_status, 128 + SIGTERM) << r.out << r.err;
@@ -253,7 +297,7 @@ TEST_P(JailedVmm, SecurityStopKillsTheJailerBySigsysAndCleansUp) {
   if (geteuid() != 0) GTEST_SKIP() << "hull-jailer needs root";
   Jail jail(GetParam());
   setenv("HULL_VMM_TEST_FORBIDDEN_SYSCALL", "vcpu", 1);  // passed through: a HULL_VMM_ name
-  ProcessResult r = RunProcess(jail.Args({}, {"--cmdline", "hulltest.mode=hello"}), 120);
+  ProcessResult r = jail.Run(jail.Args({}, {"--cmdline", "hulltest.mode=hello"}), 120);
   unsetenv("HULL_VMM_TEST_FORBIDDEN_SYSCALL");
   EXPECT_EQ(r.exit_status, 128 + SIGSYS) << r.out << r.err;
   jail.ExpectNothingLeft();
@@ -262,20 +306,30 @@ TEST_P(JailedVmm, SecurityStopKillsTheJailerBySigsysAndCleansUp) {
 TEST_P(JailedVmm, AJailThatCannotBeMadeIsAnErrorAndLeavesNothing) {
   if (geteuid() != 0) GTEST_SKIP() << "hull-jailer needs root";
   Jail jail(GetParam());
-  ProcessResult r = RunProcess(
+  ProcessResult r = jail.Run(
       jail.Args({"--bind", jail.dir.Path("missing.img")}, {"--cmdline", "hulltest.mode=hello"}), 60);
   EXPECT_EQ(r.exit_status, kJailerError) << r.out << r.err;
   EXPECT_NE(r.err.find("missing.img"), std::string::npos) << r.err;
   jail.ExpectNothingLeft();
+  // --no-supervisor keeps nothing on the host that a second jail could collide with.
+  if (GetParam() == Maker::kSelfNoSupervisor) return;
   // The same id again, after a jail was left behind: refused until --cleanup.
-  ASSERT_TRUE(fs::create_directories(jail.jail_dir + "/root"));
-  r = RunProcess(jail.Args({}, {"--cmdline", "hulltest.mode=hello"}), 60);
+  ASSERT_TRUE(fs::create_directories(jail.jail_dir));
+  r = jail.Run(jail.Args({}, {"--cmdline", "hulltest.mode=hello"}), 60);
   EXPECT_EQ(r.exit_status, kJailerError);
   EXPECT_NE(r.err.find("--cleanup"), std::string::npos) << r.err;
-  std::vector<std::string> cleanup = jail.Command();
-  cleanup.insert(cleanup.end(), {"--cleanup", "--id", jail.id, "--chroot-base", jail.base});
-  r = RunProcess(cleanup, 60);
+  r = RunProcess(jail.CleanupCommand(), 60);
   EXPECT_EQ(r.exit_status, 0) << r.err;
+  jail.ExpectNothingLeft();
+}
+
+TEST(JailedVmmNoSupervisor, NeedsANewPidNamespace) {
+  if (geteuid() != 0) GTEST_SKIP() << "hull-jailer needs root";
+  Jail jail(Maker::kSelfNoSupervisor);
+  // Started as an ordinary child, not as PID 1 of its own PID namespace.
+  ProcessResult r = RunProcess(jail.Args({}, {"--cmdline", "hulltest.mode=hello"}), 60);
+  EXPECT_EQ(r.exit_status, kJailerError) << r.out << r.err;
+  EXPECT_NE(r.err.find("PID 1 of a new PID namespace"), std::string::npos) << r.err;
   jail.ExpectNothingLeft();
 }
 

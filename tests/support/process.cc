@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,14 +26,20 @@ double Now() {
 
 namespace {
 
-ProcessResult Run(const std::vector<std::string>& argv, double timeout_seconds,
-                  const std::string& stdin_data, int signal_to_send, double signal_after) {
+ProcessResult Run(const std::vector<std::string>& argv, const RunOptions& options) {
+  const double timeout_seconds = options.timeout_seconds;
+  const std::string& stdin_data = options.stdin_data;
+  const int signal_to_send = options.signal;
+  const double signal_after = options.signal_after_seconds;
   ProcessResult result;
   int out_pipe[2], err_pipe[2], in_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) || pipe2(err_pipe, O_CLOEXEC) || pipe2(in_pipe, O_CLOEXEC)) {
     throw std::runtime_error("pipe2 failed");
   }
-  pid_t pid = fork();
+  // A fork either way; the raw clone only adds the new PID namespace.
+  pid_t pid = options.new_pid_namespace
+                  ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0))
+                  : fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     dup2(in_pipe[0], 0);
@@ -44,6 +52,7 @@ ProcessResult Run(const std::vector<std::string>& argv, double timeout_seconds,
     dprintf(2, "exec %s: %s\n", args[0], strerror(errno));
     _exit(127);
   }
+  if (options.started) options.started(pid);
   close(out_pipe[1]);
   close(err_pipe[1]);
   close(in_pipe[0]);
@@ -98,12 +107,17 @@ ProcessResult Run(const std::vector<std::string>& argv, double timeout_seconds,
 
 ProcessResult RunProcess(const std::vector<std::string>& argv, double timeout_seconds,
                          const std::string& stdin_data) {
-  return Run(argv, timeout_seconds, stdin_data, 0, 0);
+  return Run(argv, {.timeout_seconds = timeout_seconds, .stdin_data = stdin_data});
 }
 
 ProcessResult RunProcessAndSignal(const std::vector<std::string>& argv, int signal,
                                   double signal_after_seconds, double timeout_seconds) {
-  return Run(argv, timeout_seconds, "", signal, signal_after_seconds);
+  return Run(argv, {.timeout_seconds = timeout_seconds, .signal = signal,
+                    .signal_after_seconds = signal_after_seconds});
+}
+
+ProcessResult RunProcessWith(const std::vector<std::string>& argv, const RunOptions& options) {
+  return Run(argv, options);
 }
 
 std::string EnvOr(const char* name, const std::string& fallback) {

@@ -3,6 +3,9 @@
 // never hang). Tests use it to drive hull-vmm as a user would.
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +25,19 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, double timeout_se
 // started (as a user's Ctrl-C or a supervisor's SIGTERM would).
 ProcessResult RunProcessAndSignal(const std::vector<std::string>& argv, int signal,
                                   double signal_after_seconds, double timeout_seconds = 60);
+
+// Everything RunProcess and RunProcessAndSignal can be told, and a little more.
+struct RunOptions {
+  double timeout_seconds = 60;
+  std::string stdin_data;
+  int signal = 0;  // sent signal_after_seconds after the start; 0: none
+  double signal_after_seconds = 0;
+  // Start it as PID 1 of a new PID namespace (clone(CLONE_NEWPID)), as hull starts
+  // `hull-vmm --jail --no-supervisor`.
+  bool new_pid_namespace = false;
+  std::function<void(pid_t)> started;  // called with its pid once it runs
+};
+ProcessResult RunProcessWith(const std::vector<std::string>& argv, const RunOptions& options);
 
 // The value of environment variable `name`, or `fallback`.
 std::string EnvOr(const char* name, const std::string& fallback);
