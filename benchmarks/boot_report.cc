@@ -42,12 +42,39 @@ std::optional<std::pair<double, double>> Ratio(const VmmResults& vmm, const VmmR
   return std::make_pair(a.median / b.median, a.p90 / b.p90);
 }
 
-// What a target is judged on: the median, or its ratio to the peer's; none when unmeasured.
+// The ratio to the peer within each repetition (the two measured moments apart), over
+// the repetitions both have: slow drifts of a shared host's load cancel out of it.
+Summary PairedRatio(const VmmResults& vmm, const VmmResults& peer, const std::string& metric) {
+  auto samples = vmm.samples.find(metric), peer_samples = peer.samples.find(metric);
+  auto reps = vmm.sample_reps.find(metric), peer_reps = peer.sample_reps.find(metric);
+  if (samples == vmm.samples.end() || peer_samples == peer.samples.end() ||
+      reps == vmm.sample_reps.end() || peer_reps == peer.sample_reps.end()) {
+    return {};
+  }
+  std::map<int, double> peer_by_rep;
+  for (size_t i = 0; i < peer_reps->second.size() && i < peer_samples->second.size(); ++i) {
+    if (peer_reps->second[i] >= 0) peer_by_rep[peer_reps->second[i]] = peer_samples->second[i];
+  }
+  std::vector<double> ratios;
+  for (size_t i = 0; i < reps->second.size() && i < samples->second.size(); ++i) {
+    auto it = peer_by_rep.find(reps->second[i]);
+    if (reps->second[i] >= 0 && it != peer_by_rep.end() && it->second > 0) {
+      ratios.push_back(samples->second[i] / it->second);
+    }
+  }
+  return Summarize(std::move(ratios));
+}
+
+// What a target is judged on: the median, or its ratio to the peer's (paired where the
+// repetitions are known); none when unmeasured.
 std::optional<double> TargetValue(const BootReport& report, const Target& target) {
   const VmmResults* vmm = FindVmm(report, target.vmm_key);
   const VmmResults* peer = FindVmm(report, report.peer_key);
   if (target.ratio_to_peer) {
     if (vmm == nullptr || peer == nullptr) return std::nullopt;
+    if (Summary paired = PairedRatio(*vmm, *peer, target.metric_key); paired.count > 0) {
+      return paired.median;
+    }
     auto r = Ratio(*vmm, *peer, target.metric_key);
     return r ? std::optional<double>(r->first) : std::nullopt;
   }
@@ -74,7 +101,11 @@ void RenderTable(const BootReport& report, std::ostringstream& md) {
     for (const VmmResults& vmm : report.vmms) {
       if (!peer || &vmm == peer) continue;
       if (auto r = Ratio(vmm, *peer, metric.key)) {
-        md << " **" << Number(r->first) << "×** (p90 " << Number(r->second) << "×) |";
+        md << " **" << Number(r->first) << "×** (p90 " << Number(r->second) << "×";
+        if (Summary paired = PairedRatio(vmm, *peer, metric.key); paired.count > 0) {
+          md << "; paired " << Number(paired.median) << "×";
+        }
+        md << ") |";
       } else {
         md << " n/a |";
       }
@@ -116,12 +147,20 @@ std::string RenderMarkdown(const BootReport& report) {
   md << "\n## Results\n\nEach cell: median / p90 over the repetitions; ratios compare medians "
         "(and p90s) measured in this same run. Lower is better.\n\n";
   RenderTable(report, md);
-  md << "\n## Targets\n\n| target | measured (median) | |\n|---|---:|---|\n";
+  md << "\n## Targets\n\nA ratio target is judged on the paired ratio where there is one: the "
+        "median over repetitions of the two configurations' ratio within each repetition "
+        "(measured moments apart, so slow changes in a shared host's load cancel out); the "
+        "ratio of the two medians is shown beside it.\n\n"
+        "| target | measured | ratio of medians | |\n|---|---:|---:|---|\n";
   for (const Target& target : report.targets) {
     const VmmResults* vmm = FindVmm(report, target.vmm_key);
     std::optional<double> value = TargetValue(report, target);
+    const VmmResults* peer = FindVmm(report, report.peer_key);
+    std::optional<std::pair<double, double>> of_medians;
+    if (target.ratio_to_peer && vmm && peer) of_medians = Ratio(*vmm, *peer, target.metric_key);
     md << "| " << target.title << " (" << (vmm ? vmm->title : target.vmm_key) << ") | "
        << (value ? Number(*value) + (target.ratio_to_peer ? "×" : "") : "n/a") << " | "
+       << (of_medians ? Number(of_medians->first) + "×" : "") << " | "
        << (!value ? "not measured" : *value <= target.limit ? "met" : "**not met**") << " |\n";
   }
   if (!report.warnings.empty()) {
@@ -165,6 +204,9 @@ nlohmann::json RenderJson(const BootReport& report) {
       if (auto it = vmm.samples.find(metric.key); it != vmm.samples.end()) {
         m["samples"] = it->second;
       }
+      if (auto it = vmm.sample_reps.find(metric.key); it != vmm.sample_reps.end()) {
+        m["repetitions"] = it->second;
+      }
       if (Summary s = SummaryOf(&vmm, metric.key); s.count > 0) {
         m["count"] = s.count;
         m["median"] = s.median;
@@ -179,6 +221,11 @@ nlohmann::json RenderJson(const BootReport& report) {
         if (auto r = Ratio(vmm, *peer, metric.key)) {
           m["ratio_to_peer_median"] = r->first;
           m["ratio_to_peer_p90"] = r->second;
+        }
+        if (Summary paired = PairedRatio(vmm, *peer, metric.key); paired.count > 0) {
+          m["paired_ratio_median"] = paired.median;
+          m["paired_ratio_p90"] = paired.p90;
+          m["paired_count"] = paired.count;
         }
       }
       v["metrics"][metric.key] = m;

@@ -33,6 +33,9 @@ struct VmmResults {
   std::string title;  // "hull-vmm (ELF)"
   std::vector<std::string> commands;  // as run, for the report
   std::map<std::string, std::vector<double>> samples;  // metric key → samples
+  // metric key → the repetition each sample came from (same order; -1: unknown): a
+  // sample and the peer's of the same repetition were measured moments apart.
+  std::map<std::string, std::vector<int>> sample_reps;
   std::map<std::string, std::string> not_available;    // metric key → why
   std::set<std::string> guest_ram_mappings;  // smaps names counted as guest RAM
 };
@@ -42,7 +45,8 @@ struct Target {
   std::string vmm_key;     // whose median is checked
   std::string metric_key;
   double limit = 0;        // met when median ≤ limit
-  bool ratio_to_peer = false;  // the limit is on median / the peer's median instead
+  bool ratio_to_peer = false;  // the limit is on the ratio to the peer instead: the paired
+                               // ratio when there is one, else median / the peer's median
 };
 
 struct BootReport {

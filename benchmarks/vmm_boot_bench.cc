@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +14,9 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 
 #include "benchmarks/boot_report.h"
 #include "benchmarks/vmm_commands.h"
@@ -45,6 +47,8 @@ struct Options {
   bool confinement = false;
   std::string jailer = HULL_JAILER_PATH;
   std::string jail_base = "/tmp/hull-bench-jails";
+  // --merge: no runs; one report from the samples of these earlier JSON reports.
+  std::vector<std::string> merge;
 };
 
 constexpr const char* kHelloPrefix = "hello from the hull test guest";
@@ -403,6 +407,8 @@ base::Result<Options> ParseFlags(int argc, char** argv) {
        "cost instead of comparing with QEMU (needs root)")
       ("hull-jailer", po::value(&o.jailer)->default_value(o.jailer), "hull-jailer binary")
       ("jail-base", po::value(&o.jail_base)->default_value(o.jail_base), "--chroot-base for it")
+      ("merge", po::value(&o.merge)->multitoken(), "run nothing: pool the samples of these "
+       "JSON reports (of runs with the same other flags) into one report")
       ("help,h", "print this help");
   po::variables_map vm;
   try {
@@ -419,6 +425,7 @@ base::Result<Options> ParseFlags(int argc, char** argv) {
       o.setup.memory_mib < 2 || o.timeout_s < 1) {
     return base::Status::Error("repetitions ≥ 1, memory-mib ≥ 2, timeout ≥ 1, others ≥ 0");
   }
+  if (!o.merge.empty()) return o;  // nothing runs
   if (o.confinement) {
     o.memory_repetitions = 0;
     o.setup.qemu = o.jailer;  // checked below instead of QEMU, which this mode does not run
@@ -489,11 +496,68 @@ void Run(const Options& o, BootReport& report) {
       if (!vmms[k].spin.empty() && (warmup || timed < o.memory_repetitions)) {
         MeasureMemory(o, vmms[k], out, report.failures);
       }
+      // Which repetition each new sample came from, for paired ratios.
+      for (auto& [metric, samples] : out.samples) {
+        std::vector<int>& reps = out.sample_reps[metric];
+        reps.resize(samples.size(), timed);
+      }
     }
   }
 }
 
 }  // namespace
+// --merge: the samples of several runs' JSON reports, pooled per VMM and metric, with the
+// first report's environment; the runs' own summaries are recomputed from the pool.
+base::Status MergeReports(const std::vector<std::string>& files, BootReport& report) {
+  std::vector<std::string> dates;
+  for (const std::string& file : files) {
+    std::ifstream in(file);
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.contains("vmms")) return base::Status::Error(file + ": not a vmm_boot_bench JSON report");
+    if (j.contains("environment")) {
+      for (const auto& [label, value] : j["environment"].items()) {
+        if (label == "date") dates.push_back(value.get<std::string>());
+        if (&file == &files.front() && label != "date") report.environment.emplace_back(label, value.get<std::string>());
+      }
+    }
+    if (&file == &files.front() && j.contains("warnings")) report.warnings = j["warnings"].get<std::vector<std::string>>();
+    for (const auto& [key, v] : j["vmms"].items()) {
+      VmmResults* vmm = nullptr;
+      for (VmmResults& r : report.vmms) {
+        if (r.key == key) vmm = &r;
+      }
+      if (vmm == nullptr) {
+        report.vmms.push_back({.key = key, .title = v.value("title", key),
+                               .commands = v.value("commands", std::vector<std::string>{}),
+                               .samples = {}, .not_available = {}, .guest_ram_mappings = {}});
+        vmm = &report.vmms.back();
+      }
+      if (!v.contains("metrics")) continue;
+      for (const auto& [metric, m] : v["metrics"].items()) {
+        if (!m.contains("samples")) continue;
+        std::vector<double>& pool = vmm->samples[metric];
+        std::vector<int>& reps = vmm->sample_reps[metric];
+        for (double x : m["samples"]) pool.push_back(x);
+        // Repetitions of different runs never pair: each run's are numbered apart.
+        int run = static_cast<int>(&file - &files.front()) * 1000000;
+        if (m.contains("repetitions")) {
+          for (int r : m["repetitions"]) reps.push_back(run + r);
+        }
+        reps.resize(pool.size(), -1);
+      }
+    }
+    if (j.contains("failures")) {
+      for (const auto& f : j["failures"]) report.failures.push_back(file + ": " + f.get<std::string>());
+    }
+  }
+  std::string when;
+  for (const std::string& d : dates) when += (when.empty() ? "" : ", ") + d;
+  report.environment.insert(report.environment.begin(),
+                            {"pooled", std::to_string(files.size()) + " runs (" + when + "); every "
+                             "sample of every run, summarized together"});
+  return base::Status::Ok();
+}
+
 }  // namespace hull::benchmarks
 
 int main(int argc, char** argv) {
@@ -504,9 +568,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   BootReport report;
-  DescribeEnvironment(*options, report);
   DescribeMethod(*options, report);
-  Run(*options, report);
+  if (!options->merge.empty()) {
+    if (hull::base::Status s = MergeReports(options->merge, report); !s.ok()) {
+      std::fprintf(stderr, "vmm_boot_bench: %s\n", s.message().c_str());
+      return 2;
+    }
+  } else {
+    DescribeEnvironment(*options, report);
+    Run(*options, report);
+  }
   std::string markdown = RenderMarkdown(report);
   std::cout << markdown << std::flush;
   if (!options->markdown_path.empty()) std::ofstream(options->markdown_path) << markdown;

@@ -1,7 +1,6 @@
 #include "jailer/jail_setup.h"
 
 #include <fcntl.h>
-#include <linux/mount.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
@@ -89,40 +88,20 @@ Status MakeDevice(const char* path, unsigned major, unsigned minor) {
   return Status::Ok();
 }
 
-int SysFsopen(const char* fs_name, unsigned flags) {
-  return static_cast<int>(::syscall(SYS_fsopen, fs_name, flags));
-}
-int SysFsconfig(int fd, unsigned cmd, const char* key, const char* value) {
-  return static_cast<int>(::syscall(SYS_fsconfig, fd, cmd, key, value, 0));
-}
-int SysFsmount(int fd, unsigned flags, unsigned attrs) {
-  return static_cast<int>(::syscall(SYS_fsmount, fd, flags, attrs));
-}
-int SysMoveMount(int from_fd, const char* from, int to_fd, const char* to, unsigned flags) {
-  return static_cast<int>(::syscall(SYS_move_mount, from_fd, from, to_fd, to, flags));
-}
-
-// The jail's "/": a tmpfs made detached (fsopen/fsmount) and stacked on "/" of this
-// mount namespace, so that no directory on the host holds it and it exists in this
-// namespace alone; this process works in it (its cwd) until SwitchRoot. It gets the
-// devices, the binary (kExec), the binds and /proc, and is made read-only once filled,
-// so the VMM can write only where a --bind (without :ro) lets it.
+// The jail's "/": a tmpfs mounted on --chroot-base in this mount namespace alone (on
+// the host that directory stays empty, shared by every jail and made once; no bind
+// source may lie below it), which this process works in (its cwd) until SwitchRoot. It
+// gets the devices, the binary (kExec), the binds and /proc, and is made read-only once
+// filled, so the VMM can write only where a --bind (without :ro) lets it.
 Status BuildRoot(const JailerArgs& args, const JailPaths& paths) {
-  base::UniqueFd fs(SysFsopen("tmpfs", FSOPEN_CLOEXEC));
-  if (fs.get() < 0) {
-    return Status::Errno(errno == ENOSYS ? "the jail needs Linux 5.2 or later (fsopen)"
-                                         : "fsopen tmpfs");
+  const char* base = args.chroot_base.c_str();
+  const char* options = "mode=0755";
+  if (::mount("tmpfs", base, "tmpfs", MS_NOSUID, options) != 0) {
+    if (errno != ENOENT) return Status::Errno("mount tmpfs on " + args.chroot_base);
+    RETURN_IF_ERROR(MakeDirs("", args.chroot_base));
+    RETURN_IF_ERROR(Mount("tmpfs", base, "tmpfs", MS_NOSUID, options));
   }
-  if (SysFsconfig(fs.get(), FSCONFIG_SET_STRING, "mode", "0755") != 0 ||
-      SysFsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr) != 0) {
-    return Status::Errno("creating the jail's tmpfs");
-  }
-  base::UniqueFd root(SysFsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID));
-  if (root.get() < 0) return Status::Errno("fsmount the jail's tmpfs");
-  if (SysMoveMount(root.get(), "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
-    return Status::Errno("mounting the jail's tmpfs on /");
-  }
-  if (::fchdir(root.get()) != 0) return Status::Errno("entering the jail's tmpfs");
+  if (::chdir(base) != 0) return Status::Errno("entering the jail's tmpfs");
   RETURN_IF_ERROR(MakeDirs(".", "/dev/net"));
   RETURN_IF_ERROR(MakeDevice("/dev/kvm", 10, 232));     // misc KVM_MINOR
   RETURN_IF_ERROR(MakeDevice("/dev/net/tun", 10, 200));  // misc TUN_MINOR
@@ -140,7 +119,7 @@ Status BuildRoot(const JailerArgs& args, const JailPaths& paths) {
   return Mount("", ".", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID);
 }
 
-// pivot_root into the jail (the tmpfs on "/", this process's cwd) and detach the old
+// pivot_root into the jail (the tmpfs, this process's cwd) and detach the old
 // root. The initial ramfs cannot be pivoted (EINVAL: a system that runs from its
 // initramfs, like the nested test VM), so there the jail is chroot'ed into, as
 // switch_root does; without capabilities and open directories the VMM cannot climb out

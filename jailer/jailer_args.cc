@@ -195,7 +195,23 @@ Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv, JailMode m
   }
   std::string exec_name = PathsFor(args).exec_name;
   std::map<std::string, int> seen;
+  // The jail's root is mounted on --chroot-base (in the jail's mount namespace): what is
+  // below it there cannot be bound in.
+  std::string base = args.chroot_base;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  if (base == "/") return Status::Error("--chroot-base /: give a directory of its own (the jail's root is mounted on it)");
+  auto below_base = [&](const std::string& path) {
+    return path == base || path.starts_with(base + "/");
+  };
+  if (exec && below_base(args.exec_file)) {
+    return Status::Error("--exec-file " + args.exec_file + ": inside --chroot-base " + base +
+                         ", which the jail's root covers");
+  }
   for (const BindMount& bind : args.binds) {
+    if (below_base(bind.path)) {
+      return Status::Error("--bind " + bind.path + ": inside --chroot-base " + base +
+                           ", which the jail's root covers");
+    }
     if (exec && (bind.path == "/" + exec_name || bind.path.starts_with("/" + exec_name + "."))) {
       return Status::Error("--bind " + bind.path + ": the VMM binary's place in the jail");
     }

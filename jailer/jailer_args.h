@@ -67,10 +67,10 @@ base::Status CheckId(std::string_view id);
 // Absolute, no "." or ".." components, no empty components but a trailing '/'.
 base::Status CheckAbsolutePath(std::string_view what, std::string_view path);
 
-// Where a jail is known on the host. Its root is a tmpfs that exists only in the VMM's
-// mount namespace (jail_setup.h); a supervised jail (not --no-supervisor) keeps its
-// pid file in <chroot_base>/<exec basename>/<id>, which also stops a second jail with
-// the same id; the cgroup is <cgroup root>/[controller/]hull-jailer/<id>.
+// Where a jail is known on the host. Its root is a tmpfs mounted on <chroot_base> in the
+// VMM's mount namespace alone (jail_setup.h); a supervised jail (not --no-supervisor)
+// keeps its pid file in <chroot_base>/<exec basename>/<id>, which also stops a second
+// jail with the same id; the cgroup is <cgroup root>/[controller/]hull-jailer/<id>.
 struct JailPaths {
   std::string dir;        // removed as a whole when the jail ends
   std::string exec_name;  // basename of exec_file (kSelf: hull-vmm); kExec: /<exec_name> in the jail

@@ -169,6 +169,16 @@ TEST(JailerArgs, HullVmmJailTakesNoExecFile) {
   EXPECT_NE(JailerUsage(JailMode::kSelf).find("hull-vmm --jail --id ID"), std::string::npos);
 }
 
+TEST(JailerArgs, NothingBoundMayLieUnderTheChrootBase) {
+  // The jail's root is mounted on --chroot-base in its namespace: it would hide these.
+  EXPECT_NE(ErrorOf(With({"--chroot-base", "/srv/jail", "--bind", "/srv/jail/x.img"})).find("inside --chroot-base"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(With({"--chroot-base", "/usr/bin"})).find("inside --chroot-base"), std::string::npos)
+      << "the --exec-file /usr/bin/hull-vmm";
+  EXPECT_NE(ErrorOf(With({"--chroot-base", "/"})).find("--chroot-base /"), std::string::npos);
+  EXPECT_EQ(ErrorOf(With({"--chroot-base", "/srv/jail", "--bind", "/srv/jail2/x.img"})), "(accepted)");
+}
+
 TEST(JailerArgs, NoSupervisorIsASwitchThatDaemonizeExcludes) {
   base::Result<JailerArgs> r = Parse(With({"--no-supervisor", "--", "--kernel", "/k"}));
   ASSERT_TRUE(r.ok()) << r.status().message();

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -79,18 +80,25 @@ WorkDir::~WorkDir() {
 }
 
 base::Result<VmmProcess> VmmProcess::Start(const std::vector<std::string>& argv,
-                                           const std::string& log) {
+                                           const std::string& log, bool new_pid_namespace) {
   ASSIGN_OR_RETURN(base::UniqueFd out, base::OpenFile(log, O_WRONLY | O_CREAT | O_TRUNC, 0600));
   ASSIGN_OR_RETURN(base::UniqueFd null, base::OpenFile("/dev/null", O_RDONLY));
+  // Readable once hull has died: how the child learns that it missed its death signal
+  // (getppid() cannot tell from inside a new PID namespace, where it is 0).
+  base::UniqueFd parent(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+  if (!parent) return base::Status::Errno("pidfd_open");
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) return base::Status::Errno("fork");
+  // A fork either way; the raw clone only adds the PID namespace.
+  pid_t pid = new_pid_namespace
+                  ? static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0))
+                  : fork();
+  if (pid < 0) return base::Status::Errno(new_pid_namespace ? "clone" : "fork");
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);  // hull died before the line above
+    pollfd hull{parent.get(), POLLIN, 0};
+    if (poll(&hull, 1, 0) != 0) _exit(127);  // hull died before the line above
     setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
@@ -124,25 +132,8 @@ int VmmProcess::Wait() {
 
 VmmProcess::~VmmProcess() {
   if (pid_ > 0) {
-    if (!jailed_pid_file_.empty()) KillJailedVmm();
     kill(pid_, SIGKILL);
     Wait();
-  }
-}
-
-void VmmProcess::KillJailedVmm() {
-  auto text = base::ReadFileToString(jailed_pid_file_, 64);
-  if (!text.ok()) return;  // not started yet: killing the jailer is enough
-  pid_t vmm = static_cast<pid_t>(std::atoi(text->c_str()));
-  // Only the PID 1 of the jail's namespace (NSpid ends in 1) is the VMM, not a process
-  // that reused the number.
-  auto status = base::ReadFileToString("/proc/" + std::to_string(vmm) + "/status", 1 << 16);
-  if (vmm <= 1 || !status.ok() ||
-      status->find("\nNSpid:\t" + std::to_string(vmm) + "\t1\n") == std::string::npos)
-    return;
-  kill(vmm, SIGKILL);
-  pollfd p{pidfd_.get(), POLLIN, 0};
-  while (poll(&p, 1, 5000) < 0 && errno == EINTR) {
   }
 }
 

@@ -42,29 +42,24 @@ int SweepStaleWorkDirs(const std::string& root);
 class VmmProcess {
  public:
   // Starts argv with stdin /dev/null and stdout/stderr to `log`, in its own process
-  // group (a terminal's Ctrl-C reaches hull, which decides).
+  // group (a terminal's Ctrl-C reaches hull, which decides), and — new_pid_namespace —
+  // as PID 1 of a new PID namespace (how `hull-vmm --jail --no-supervisor` is started).
   static base::Result<VmmProcess> Start(const std::vector<std::string>& argv,
-                                        const std::string& log);
+                                        const std::string& log, bool new_pid_namespace = false);
   VmmProcess(VmmProcess&& other) noexcept
-      : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)),
-        jailed_pid_file_(std::move(other.jailed_pid_file_)) {}
+      : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)) {}
   VmmProcess(const VmmProcess&) = delete;
   ~VmmProcess();  // SIGKILL and reap, if still running
 
+  pid_t pid() const { return pid_; }
   int pidfd() const { return pidfd_.get(); }
-  // argv started hull-vmm --jail, whose supervisor writes the jailed VMM's host pid to
-  // `path`: a kill then kills that VMM first and gives the supervisor a moment to clean
-  // up after it.
-  void set_jailed_pid_file(std::string path) { jailed_pid_file_ = std::move(path); }
   // Reaps it (it has exited); returns the wait status.
   int Wait();
 
  private:
   VmmProcess(pid_t pid, base::UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
-  void KillJailedVmm();
   pid_t pid_ = -1;
   base::UniqueFd pidfd_;
-  std::string jailed_pid_file_;
 };
 
 // A sparse file of `size_mib` with an ext4 (labelled guest::kWritableLabel, no journal,

@@ -349,10 +349,12 @@ base::Result<VmOutcome> RunVm(const VmConfig& config) {
   if (jailed) {
     ASSIGN_OR_RETURN(prepared, PrepareJail(jail, dir.path(), files_dir, files, listen_path, shape, argv));
     argv = prepared->argv;
-    cleanup.emplace(prepared->argv.front(), prepared->layout, prepared->settings.cgroup_root);
+    cleanup.emplace(prepared->argv.front(), prepared->layout, prepared->settings.cgroup_root,
+                    JailHasCgroup(prepared->settings));
   }
-  ASSIGN_OR_RETURN(VmmProcess vmm, VmmProcess::Start(argv, dir.path() + "/vmm.log"));
-  if (jailed) vmm.set_jailed_pid_file(prepared->layout.pid_file);
+  // Jailed: hull-vmm --jail --no-supervisor, PID 1 of its own PID namespace.
+  ASSIGN_OR_RETURN(VmmProcess vmm, VmmProcess::Start(argv, dir.path() + "/vmm.log", jailed));
+  if (jailed) RETURN_IF_ERROR(WriteJailPidFile(prepared->layout, vmm.pid()));
   Session s{config, vmm, std::move(listener)};
   s.files_ = files;
   s.outcome.backend = backend;

@@ -16,6 +16,7 @@
 #include "base/logging.h"
 #include "base/unique_fd.h"
 #include "rootfs-builder/subprocess.h"
+#include "runtime/vm/vm_files.h"
 
 namespace hull::runtime::vm {
 namespace {
@@ -77,7 +78,7 @@ std::vector<std::string> JailedVmmArgv(const JailSettings& s, const JailLayout& 
                                        uint32_t guest_mib, const std::vector<JailBind>& binds,
                                        const std::vector<std::string>& vmm_argv) {
   std::vector<std::string> argv = {
-      vmm_argv.empty() ? "" : vmm_argv[0], "--jail", "--id", layout.id,
+      vmm_argv.empty() ? "" : vmm_argv[0], "--jail", "--no-supervisor", "--id", layout.id,
       "--uid", std::to_string(s.uid), "--gid", std::to_string(s.gid),
       "--chroot-base", layout.chroot_base,
   };
@@ -193,10 +194,21 @@ base::Result<PreparedJail> PrepareJail(const JailSettings& settings, const std::
   return jail;
 }
 
+base::Status WriteJailPidFile(const JailLayout& layout, pid_t pid) {
+  std::error_code ec;
+  std::filesystem::create_directories(layout.dir, ec);
+  if (ec) return base::Status::Error("making " + layout.dir + ": " + ec.message());
+  return WriteFile(layout.pid_file, std::to_string(pid) + "\n");
+}
+
 JailCleanup::~JailCleanup() {
   if (hull_vmm_.empty()) return;
   std::error_code ec;
-  if (!std::filesystem::exists(layout_.dir, ec)) return;  // the supervisor cleaned up itself
+  if (!has_cgroup_) {
+    std::filesystem::remove(layout_.pid_file, ec);
+    std::filesystem::remove(layout_.dir, ec);
+    return;
+  }
   base::Status s = rootfs::RunProgram({hull_vmm_, "--jail", "--cleanup", "--id", layout_.id,
                                        "--chroot-base", layout_.chroot_base, "--cgroup-root",
                                        cgroup_root_});
@@ -211,7 +223,7 @@ void CleanUpStaleJail(const std::string& work_dir) {
       JailLayout layout{id.path().filename().string(), work_dir + "/jail", id.path().string(), ""};
       std::string cgroup_root = "/sys/fs/cgroup";
       if (const char* root = std::getenv("HULL_CGROUP_ROOT"); root && *root) cgroup_root = root;
-      JailCleanup cleanup(HULL_VMM_DEFAULT_PATH, layout, cgroup_root);
+      JailCleanup cleanup(HULL_VMM_DEFAULT_PATH, layout, cgroup_root, /*has_cgroup=*/true);
     }
   }
 }

@@ -66,8 +66,8 @@ uint64_t VmmMemoryLimitBytes(uint32_t guest_mib);
 // cpu.max for --cpus N: "N*100000 100000" (µs), at least the jailer's 1000 µs quota.
 std::string VmmCpuMax(double cpus);
 
-// `hull-vmm --jail`'s argv: vmm_argv[0], "--jail", the jail, then "--", then hull-vmm's
-// own arguments (the rest of vmm_argv).
+// `hull-vmm --jail --no-supervisor`'s argv: vmm_argv[0], "--jail", the jail, then "--",
+// then hull-vmm's own arguments (the rest of vmm_argv).
 std::vector<std::string> JailedVmmArgv(const JailSettings& settings, const JailLayout& layout,
                                     uint32_t guest_mib, const std::vector<JailBind>& binds,
                                     const std::vector<std::string>& vmm_argv);
@@ -102,15 +102,22 @@ base::Status GiveTapToJailUser(const std::string& name, const JailSettings& sett
 // --jail: error: ..." or hull-jailer's), from the VMM's log; "" when there is none.
 std::string JailerError(const std::string& vmm_log);
 
-// Runs `hull-vmm --jail --cleanup` (`hull_vmm`) for a jail whose directory is still
-// there when this goes away (its supervisor was killed, so the VMM, the cgroup and the
-// directory may remain).
+// hull starts its VMM as `hull-vmm --jail --no-supervisor`, PID 1 of a new PID namespace
+// (VmmProcess::Start), and records the VMM's host pid in the jail's pid file
+// (layout.pid_file) for a later hull to find if this one is killed.
+base::Status WriteJailPidFile(const JailLayout& layout, pid_t pid);
+
+// The jail's part of the clean-up once the VMM is gone: the pid file and its directory,
+// and the VMM's cgroup when the jail had one (`hull-vmm --jail --cleanup`, `hull_vmm`,
+// which also kills a VMM still running there — for a stale jail a killed hull left).
 class JailCleanup {
  public:
-  JailCleanup(std::string hull_vmm, JailLayout layout, std::string cgroup_root)
-      : hull_vmm_(std::move(hull_vmm)), layout_(std::move(layout)), cgroup_root_(std::move(cgroup_root)) {}
+  JailCleanup(std::string hull_vmm, JailLayout layout, std::string cgroup_root, bool has_cgroup)
+      : hull_vmm_(std::move(hull_vmm)), layout_(std::move(layout)),
+        cgroup_root_(std::move(cgroup_root)), has_cgroup_(has_cgroup) {}
   JailCleanup(JailCleanup&& other) noexcept
-      : hull_vmm_(std::move(other.hull_vmm_)), layout_(other.layout_), cgroup_root_(other.cgroup_root_) {
+      : hull_vmm_(std::move(other.hull_vmm_)), layout_(other.layout_),
+        cgroup_root_(other.cgroup_root_), has_cgroup_(other.has_cgroup_) {
     other.hull_vmm_.clear();
   }
   JailCleanup(const JailCleanup&) = delete;
@@ -120,7 +127,11 @@ class JailCleanup {
   std::string hull_vmm_;  // "" : moved from
   JailLayout layout_;
   std::string cgroup_root_;
+  bool has_cgroup_ = false;
 };
+
+// Whether the jail gets a cgroup of its own (the container has --memory or --cpus).
+inline bool JailHasCgroup(const JailSettings& s) { return s.limit_memory || s.cpus > 0; }
 
 // Everything a jailed VMM needs from the host, held until the VM is gone.
 struct PreparedJail {

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/unique_fd.h"
 #include "jailer/jailer_args.h"
 #include "runtime/vm/vmm_jail.h"
 
@@ -64,7 +65,7 @@ TEST(VmmJail, JailedVmmArgvWithLimits) {
   s.cpus = 1.5;
   auto argv = JailedVmmArgv(s, JailLayoutFor("/w/hull-vm-Ab12Cd"), 256, FakeBinds(), kVmmArgv);
   std::vector<std::string> want = {
-      "/opt/hull/hull-vmm", "--jail", "--id", "hull-vm-Ab12Cd",
+      "/opt/hull/hull-vmm", "--jail", "--no-supervisor", "--id", "hull-vm-Ab12Cd",
       "--uid", "64123", "--gid", "64123", "--chroot-base", "/w/hull-vm-Ab12Cd/jail",
       "--cgroup-root", "/sys/fs/cgroup",
       "--cgroup", "memory.max=" + std::to_string(uint64_t{256 + 128 + 32} << 20),
@@ -99,6 +100,7 @@ TEST(VmmJail, TheJailerAcceptsTheCommandLine) {
   for (size_t i = 1; i < argv.size(); ++i) c.push_back(argv[i].c_str());
   auto parsed = jailer::ParseJailerArgs(static_cast<int>(c.size()), c.data(), jailer::JailMode::kSelf);
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_TRUE(parsed->no_supervisor) << "hull starts it in a PID namespace of its own";
   EXPECT_EQ(parsed->uid, 4242u);
   EXPECT_EQ(parsed->gid, 4343u);
   EXPECT_EQ(parsed->cgroup.memory_bytes, int64_t{128 + 128 + 16} << 20);
@@ -204,22 +206,35 @@ TEST(VmmJail, AJailersErrorLineIsFoundInTheVmmLog) {
   EXPECT_EQ(JailerError(log), "");
 }
 
-// A jail whose supervisor was killed: the real hull-vmm --jail --cleanup removes its
-// directory.
+// A jail a killed hull left (its pid file naming a VMM long gone): the real hull-vmm
+// --jail --cleanup removes it, as does the sweep of a stale VM directory.
 TEST(VmmJail, ALeftJailIsCleanedUpWithTheJailer) {
   if (geteuid() != 0) GTEST_SKIP() << "hull-vmm --jail --cleanup needs root";
   TempDir t;
   std::string work = t.path() + "/hull-vm-Ab12Cd";
   JailLayout l = JailLayoutFor(work);
-  fs::create_directories(l.dir + "/root");
+  fs::create_directories(l.dir);
   std::ofstream(l.pid_file) << "999999999\n";
   {
-    JailCleanup cleanup(HULL_VMM_PATH, l, t.path() + "/no-cgroup-fs");
+    JailCleanup cleanup(HULL_VMM_PATH, l, t.path() + "/no-cgroup-fs", /*has_cgroup=*/true);
   }
   EXPECT_FALSE(fs::exists(l.dir));
-  fs::create_directories(l.dir + "/root");
+  fs::create_directories(l.dir);
   CleanUpStaleJail(work);
   EXPECT_FALSE(fs::exists(l.dir));
+}
+
+// Without a cgroup there is only hull's pid file to remove: no program runs for it.
+TEST(VmmJail, AJailWithoutACgroupIsCleanedUpInProcess) {
+  TempDir t;
+  JailLayout l = JailLayoutFor(t.path() + "/hull-vm-Ab12Cd");
+  ASSERT_TRUE(WriteJailPidFile(l, 12345).ok());
+  EXPECT_EQ(*base::ReadFileToString(l.pid_file, 64), "12345\n");
+  {
+    JailCleanup cleanup("/nonexistent/hull-vmm", l, "/sys/fs/cgroup", /*has_cgroup=*/false);
+  }
+  EXPECT_FALSE(fs::exists(l.dir));
+  EXPECT_TRUE(fs::exists(l.chroot_base + "/hull-vmm")) << "only the jail's own directory goes";
 }
 
 }  // namespace
