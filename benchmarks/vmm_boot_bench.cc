@@ -306,7 +306,8 @@ void DescribeConfinementMethod(BootReport& report) {
       "is taken against); with its seccomp filters (the default); each of those in the jail "
       "`hull-vmm --jail --no-supervisor` builds around itself when started as PID 1 of a new "
       "PID namespace (uid/gid 4242, a new mount namespace, pivot_root into a tmpfs root with "
-      "the kernel and the drive bound read-only; no cgroup) — how hull starts every hull-vmm; "
+      "the kernel and the drive bound read-only at /kernel and /drive; no cgroup) — how hull "
+      "starts every hull-vmm; "
       "and, with seccomp, the same jail two other ways: `hull-vmm --jail` with its "
       "supervisor (it clones the jailed VMM and stays outside to forward signals and clean "
       "up), and hull-jailer, which execs hull-vmm in the jail as Firecracker's jailer execs "
@@ -517,7 +518,8 @@ base::Status MergeReports(const std::vector<std::string>& files, BootReport& rep
     if (j.contains("environment")) {
       for (const auto& [label, value] : j["environment"].items()) {
         if (label == "date") dates.push_back(value.get<std::string>());
-        if (&file == &files.front() && label != "date") report.environment.emplace_back(label, value.get<std::string>());
+        if (&file == &files.front() && label != "date" && label != "repetitions" && label != "pooled")
+          report.environment.emplace_back(label, value.get<std::string>());
       }
     }
     if (&file == &files.front() && j.contains("warnings")) report.warnings = j["warnings"].get<std::vector<std::string>>();

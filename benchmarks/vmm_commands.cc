@@ -72,11 +72,12 @@ std::vector<Vmm> BuildVmms(const VmmSetup& o) {
 std::vector<Vmm> BuildConfinementVmms(const VmmSetup& o, const std::string& jailer,
                                       const std::string& jail_base, const std::string& stream_disk) {
   std::string id = "bench-" + std::to_string(getpid());
-  // The jail every way: uid/gid 4242, the kernel and the stream's disk bound read-only,
-  // no cgroup. The boot-trace variable passes the jail's environment filter (HULL_VMM_*).
+  // The jail every way: uid/gid 4242, the kernel and the stream's disk bound read-only
+  // at flat places (/kernel, /drive: as hull binds a VM's files), no cgroup. The
+  // boot-trace variable passes the jail's environment filter (HULL_VMM_*).
   std::vector<std::string> jail = {"--id", id, "--uid", "4242", "--gid", "4242", "--chroot-base",
-                                   jail_base, "--bind", o.guest_elf + ":ro", "--bind",
-                                   stream_disk + ":ro"};
+                                   jail_base, "--bind", o.guest_elf + ":/kernel:ro", "--bind",
+                                   stream_disk + ":/drive:ro"};
   enum class Jail { kNone, kInPlace, kSupervised, kJailer };
   struct Shape {
     const char* key;
@@ -111,11 +112,15 @@ std::vector<Vmm> BuildConfinementVmms(const VmmSetup& o, const std::string& jail
       argv.insert(argv.end(), vmm_args.begin(), vmm_args.end());
       return argv;
     };
-    std::vector<std::string> stream = HullCommand(o, o.guest_elf, "blk");
+    // Where the VMM finds the kernel and the drive: in the jail, where it binds them.
+    bool jailed = shape.jail != Jail::kNone;
+    std::string kernel = jailed ? "/kernel" : o.guest_elf;
+    std::string drive = jailed ? "/drive" : stream_disk;
+    std::vector<std::string> stream = HullCommand(o, kernel, "blk");
     stream.back() += " hulltest.blk.stream_kib=" + std::to_string(kStreamKib);
-    stream.insert(stream.end(), {"--drive", "id=stream,path=" + stream_disk + ",ro"});
+    stream.insert(stream.end(), {"--drive", "id=stream,path=" + drive + ",ro"});
     Vmm vmm{.key = shape.key, .title = shape.title, .is_qemu = false, .expected_exit = 0,
-            .hello = confined(HullCommand(o, o.guest_elf, "hello")), .traced_hello = {},
+            .hello = confined(HullCommand(o, kernel, "hello")), .traced_hello = {},
             .spin = {}, .stream = confined(stream), .env = {"HULL_VMM_BOOT_TRACE=1"}};
     if (shape.jail == Jail::kInPlace) {
       // As hull does: the caller makes the PID namespace, and removes the jail after.

@@ -111,7 +111,7 @@ Status BuildRoot(const JailerArgs& args, const JailPaths& paths) {
     RETURN_IF_ERROR(BindInto(".", args.exec_file, "/" + paths.exec_name, true, true));
   }
   for (const BindMount& bind : args.binds) {
-    RETURN_IF_ERROR(BindInto(".", bind.path, bind.path, bind.read_only, false));
+    RETURN_IF_ERROR(BindInto(".", bind.source, bind.target, bind.read_only, false));
   }
   // This PID namespace's own /proc: the VMM sees itself and nothing of the host.
   if (::mkdir("proc", 0755) != 0) return Status::Errno("mkdir /proc in the jail");

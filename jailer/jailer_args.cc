@@ -85,17 +85,37 @@ Status ParseResourceLimits(std::string_view text, JailerArgs& args) {
   return Status::Ok();
 }
 
+// SOURCE[:TARGET][:ro]: paths with a ':' of their own cannot be bound.
 Result<BindMount> ParseBind(std::string_view text) {
-  BindMount bind{std::string(text), false};
-  if (text.size() > 3 && text.substr(text.size() - 3) == ":ro") {
-    bind = {std::string(text.substr(0, text.size() - 3)), true};
+  auto bad = [&](const std::string& why) { return Status::Error("--bind " + std::string(text) + ": " + why); };
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    size_t colon = text.find(':', start);
+    parts.emplace_back(text.substr(start, colon == std::string_view::npos ? text.npos : colon - start));
+    if (colon == std::string_view::npos) break;
+    start = colon + 1;
   }
-  while (bind.path.size() > 1 && bind.path.back() == '/') bind.path.pop_back();
-  RETURN_IF_ERROR(CheckAbsolutePath("--bind", bind.path));
+  BindMount bind{parts[0], "", false};
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i] == "ro" && i == parts.size() - 1) {
+      bind.read_only = true;
+    } else if (i == 1 && !parts[i].empty() && parts[i][0] == '/') {
+      bind.target = parts[i];
+    } else {
+      return bad("give SOURCE[:TARGET][:ro] (paths with a ':' cannot be bound)");
+    }
+  }
+  if (bind.target.empty()) bind.target = bind.source;
+  for (std::string* path : {&bind.source, &bind.target}) {
+    while (path->size() > 1 && path->back() == '/') path->pop_back();
+  }
+  RETURN_IF_ERROR(CheckAbsolutePath("--bind", bind.source));
+  RETURN_IF_ERROR(CheckAbsolutePath("--bind", bind.target));
   // The jail's own places: binding over them would hide or replace what the jailer made.
   for (std::string_view reserved : {"/", "/dev", "/proc"}) {
-    if (bind.path == reserved || (reserved != "/" && bind.path.starts_with(std::string(reserved) + "/"))) {
-      return Status::Error("--bind " + std::string(text) + ": / , /dev and /proc are the jail's own");
+    if (bind.target == reserved ||
+        (reserved != "/" && bind.target.starts_with(std::string(reserved) + "/"))) {
+      return bad("/ , /dev and /proc are the jail's own");
     }
   }
   return bind;
@@ -208,14 +228,20 @@ Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv, JailMode m
                          ", which the jail's root covers");
   }
   for (const BindMount& bind : args.binds) {
-    if (below_base(bind.path)) {
-      return Status::Error("--bind " + bind.path + ": inside --chroot-base " + base +
+    if (below_base(bind.source)) {
+      return Status::Error("--bind " + bind.source + ": inside --chroot-base " + base +
                            ", which the jail's root covers");
     }
-    if (exec && (bind.path == "/" + exec_name || bind.path.starts_with("/" + exec_name + "."))) {
-      return Status::Error("--bind " + bind.path + ": the VMM binary's place in the jail");
+    if (exec && (bind.target == "/" + exec_name || bind.target.starts_with("/" + exec_name + "."))) {
+      return Status::Error("--bind " + bind.target + ": the VMM binary's place in the jail");
     }
-    if (seen[bind.path]++) return Status::Error("--bind " + bind.path + " given twice");
+    if (seen[bind.target]++) return Status::Error("--bind: " + bind.target + " in the jail given twice");
+    for (const BindMount& other : args.binds) {
+      if (&other != &bind && bind.target.starts_with(other.target + "/")) {
+        return Status::Error("--bind: " + bind.target + " lies inside " + other.target +
+                             ", bound too (bind them apart)");
+      }
+    }
   }
   return args;
 }
@@ -236,7 +262,7 @@ JailPaths PathsFor(const JailerArgs& args) {
 std::string JailerUsage(JailMode mode) {
   const char* rest =
       "         [--netns PATH] [--cgroup memory.max=BYTES|cpu.max=\"QUOTA [PERIOD]\"|pids.max=N]...\n"
-      "         [--cgroup-root DIR] [--resource-limit fsize=N,no-file=N] [--bind PATH[:ro]]...\n"
+      "         [--cgroup-root DIR] [--resource-limit fsize=N,no-file=N] [--bind SOURCE[:TARGET][:ro]]...\n"
       "         [--daemonize | --no-supervisor] -- HULL-VMM-ARGS...\n";
   if (mode == JailMode::kSelf) {
     return std::string("usage: hull-vmm --jail --id ID --uid U --gid G [--chroot-base DIR]\n") + rest +

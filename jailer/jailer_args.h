@@ -18,9 +18,11 @@
 
 namespace hull::jailer {
 
-// A host file or directory made visible at the same absolute path inside the jail.
+// A host file or directory made visible inside the jail: at `target`, or at its own
+// path when the flag names none.
 struct BindMount {
-  std::string path;
+  std::string source;  // absolute, on the host
+  std::string target;  // absolute, in the jail
   bool read_only = false;
 };
 

@@ -55,7 +55,8 @@ TEST(JailerArgs, ParsesEveryFlagAndPassesTheRestToTheVmm) {
   EXPECT_EQ(r->rlimit_nofile, 128u);
   ASSERT_EQ(r->binds.size(), 2u);
   EXPECT_FALSE(r->binds[0].read_only);
-  EXPECT_EQ(r->binds[1].path, "/boot/vmlinux");
+  EXPECT_EQ(r->binds[1].source, "/boot/vmlinux");
+  EXPECT_EQ(r->binds[1].target, "/boot/vmlinux") << "at its own path when no target is given";
   EXPECT_TRUE(r->binds[1].read_only);
   EXPECT_TRUE(r->daemonize);
   EXPECT_EQ(r->vmm_args, (std::vector<std::string>{"--kernel", "/boot/vmlinux", "--bind", "x"}));
@@ -167,6 +168,27 @@ TEST(JailerArgs, HullVmmJailTakesNoExecFile) {
   EXPECT_NE(exec.status().message().find("hull-vmm --jail jails hull-vmm itself"), std::string::npos);
   EXPECT_FALSE(parse({"--id", "vm-1", "--uid", "1000"}).ok()) << "--gid is still required";
   EXPECT_NE(JailerUsage(JailMode::kSelf).find("hull-vmm --jail --id ID"), std::string::npos);
+}
+
+TEST(JailerArgs, BindsTakeATargetInTheJail) {
+  base::Result<JailerArgs> r = Parse(With({"--bind", "/var/cache/hull/k/vmlinux:/kernel:ro",
+                                           "--bind", "/var/lib/hull/vm-1/files:/vm"}));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->binds.size(), 2u);
+  EXPECT_EQ(r->binds[0].source, "/var/cache/hull/k/vmlinux");
+  EXPECT_EQ(r->binds[0].target, "/kernel");
+  EXPECT_TRUE(r->binds[0].read_only);
+  EXPECT_EQ(r->binds[1].target, "/vm");
+  EXPECT_FALSE(r->binds[1].read_only);
+  for (const char* bad : {"/a:b", "/a:/b:/c", "/a:ro:/b", "/a:rw", "/a:/dev/kvm", "/a:/proc/x", "/a:/"}) {
+    EXPECT_FALSE(Parse(With({"--bind", bad})).ok()) << bad;
+  }
+  EXPECT_NE(ErrorOf(With({"--bind", "/x:/vm", "--bind", "/y:/vm:ro"})).find("twice"), std::string::npos);
+  // A bind inside another would be made through it, on the host's file system.
+  EXPECT_NE(ErrorOf(With({"--bind", "/x:/vm", "--bind", "/y:/vm/disk"})).find("inside /vm"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(With({"--bind", "/y:/vm/disk", "--bind", "/x:/vm"})).find("inside /vm"),
+            std::string::npos);
 }
 
 TEST(JailerArgs, NothingBoundMayLieUnderTheChrootBase) {

@@ -341,8 +341,17 @@ base::Result<VmOutcome> RunVm(const VmConfig& config) {
   if (backend.vmm == VmmKind::kQemu) {
     argv = QemuArgv(vmm_program, backend.kvm, files, shape);
   } else {
-    RETURN_IF_ERROR(WriteFile(files.config_file, HullVmmConfig(files, shape)));
-    argv = HullVmmArgv(vmm_program, files);
+    // Jailed, the VMM's command line and config name the files where it sees them.
+    VmFiles vmm_files = files;
+    VmShape vmm_shape = shape;
+    if (jailed) {
+      JailedFiles in_jail = JailedVmFiles(files_dir, files, shape);
+      vmm_files = in_jail.vmm_files;
+      for (size_t i = 0; i < vmm_shape.volume_disks.size(); ++i)
+        vmm_shape.volume_disks[i].path = in_jail.volume_paths[i];
+    }
+    RETURN_IF_ERROR(WriteFile(files.config_file, HullVmmConfig(vmm_files, vmm_shape)));
+    argv = HullVmmArgv(vmm_program, vmm_files);
   }
   std::optional<PreparedJail> prepared;
   std::optional<JailCleanup> cleanup;

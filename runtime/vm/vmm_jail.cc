@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "base/logging.h"
 #include "base/unique_fd.h"
@@ -88,7 +89,10 @@ std::vector<std::string> JailedVmmArgv(const JailSettings& s, const JailLayout& 
       argv.insert(argv.end(), {"--cgroup", "memory.max=" + std::to_string(VmmMemoryLimitBytes(guest_mib))});
     if (s.cpus > 0) argv.insert(argv.end(), {"--cgroup", "cpu.max=" + VmmCpuMax(s.cpus)});
   }
-  for (const JailBind& b : binds) argv.insert(argv.end(), {"--bind", b.path + (b.read_only ? ":ro" : "")});
+  for (const JailBind& b : binds) {
+    std::string where = b.target == b.source ? "" : ":" + b.target;
+    argv.insert(argv.end(), {"--bind", b.source + where + (b.read_only ? ":ro" : "")});
+  }
   argv.push_back("--");
   if (!vmm_argv.empty()) argv.insert(argv.end(), vmm_argv.begin() + 1, vmm_argv.end());
   return argv;
@@ -154,6 +158,42 @@ std::string JailerError(const std::string& vmm_log) {
   return text->substr(at, end == std::string::npos ? std::string::npos : end - at);
 }
 
+JailedFiles JailedVmFiles(const std::string& files_dir, const VmFiles& files, const VmShape& shape) {
+  JailedFiles j;
+  auto normal = [](const std::string& path) {
+    std::string p = std::filesystem::path(path).lexically_normal().string();
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    return p;
+  };
+  std::string dir = normal(files_dir);
+  j.binds.push_back({dir, kJailVmDir, false});
+  // A file of the VM's own directory: the same file under /vm.
+  auto own = [&](const std::string& path) -> std::optional<std::string> {
+    std::string p = normal(path);
+    if (p.rfind(dir + "/", 0) != 0) return std::nullopt;
+    return kJailVmDir + p.substr(dir.size());
+  };
+  // Any other file: bound on its own at `target`.
+  auto view = [&](const std::string& path, const std::string& target, bool read_only) {
+    if (std::optional<std::string> inside = own(path)) return *inside;
+    j.binds.push_back({normal(path), target, read_only});
+    return target;
+  };
+  j.vmm_files = files;
+  j.vmm_files.kernel = view(files.kernel, "/kernel", true);
+  j.vmm_files.image_disk = view(files.image_disk, "/image", true);
+  j.vmm_files.writable_disk = view(files.writable_disk, "/rw", false);
+  for (std::string* path : {&j.vmm_files.initramfs, &j.vmm_files.console_log,
+                            &j.vmm_files.channel_socket, &j.vmm_files.config_file}) {
+    *path = own(*path).value_or(*path);  // always the VM's own
+  }
+  for (size_t i = 0; i < shape.volume_disks.size(); ++i) {
+    const VmVolumeDisk& d = shape.volume_disks[i];
+    j.volume_paths.push_back(view(d.path, "/volume-" + std::to_string(i), d.read_only));
+  }
+  return j;
+}
+
 base::Result<PreparedJail> PrepareJail(const JailSettings& settings, const std::string& work_dir,
                                        const std::string& files_dir, const VmFiles& files,
                                        const std::string& listen_path, const VmShape& shape,
@@ -168,7 +208,6 @@ base::Result<PreparedJail> PrepareJail(const JailSettings& settings, const std::
   RETURN_IF_ERROR(GiveToJailUser(files_dir, s));
   for (const std::string& own : {files.initramfs, files.config_file, listen_path})
     RETURN_IF_ERROR(GiveToJailUser(own, s));
-  std::vector<JailBind> binds = {{files_dir, false}, {files.kernel, true}, {files.image_disk, true}};
   auto lend = [&](const std::string& path, bool writable, bool may_chown) -> base::Status {
     ASSIGN_OR_RETURN(LentFile lent, LentFile::Lend(path, writable, may_chown, s));
     jail.lent.push_back(std::move(lent));
@@ -180,14 +219,10 @@ base::Result<PreparedJail> PrepareJail(const JailSettings& settings, const std::
     RETURN_IF_ERROR(GiveToJailUser(files.writable_disk, s));
   } else {
     RETURN_IF_ERROR(lend(files.writable_disk, true, true));
-    binds.push_back({files.writable_disk, false});
   }
-  for (const VmVolumeDisk& d : shape.volume_disks) {
-    RETURN_IF_ERROR(lend(d.path, !d.read_only, true));
-    binds.push_back({d.path, d.read_only});
-  }
+  for (const VmVolumeDisk& d : shape.volume_disks) RETURN_IF_ERROR(lend(d.path, !d.read_only, true));
   if (shape.nic) RETURN_IF_ERROR(GiveTapToJailUser(shape.nic->tap, s));
-  for (JailBind& b : binds) b.path = std::filesystem::path(b.path).lexically_normal().string();
+  std::vector<JailBind> binds = JailedVmFiles(files_dir, files, shape).binds;
   std::vector<std::string> vmm = vmm_argv;
   vmm[0] = std::filesystem::absolute(vmm[0]).lexically_normal().string();
   jail.argv = JailedVmmArgv(s, jail.layout, shape.memory_mib, binds, vmm);

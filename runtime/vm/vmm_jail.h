@@ -44,11 +44,24 @@ struct JailSettings {
 // `settings`.
 base::Result<JailSettings> JailSettingsFromEnv(JailSettings settings);
 
-// One file or directory the VMM needs, bound into the jail at its own path.
+// One file or directory the VMM needs, bound into the jail at `target`.
 struct JailBind {
-  std::string path;
+  std::string source;  // on the host
+  std::string target;  // in the jail
   bool read_only = true;
 };
+
+// Where the jailed VMM finds the VM's files: the VM's own directory at /vm, the kernel
+// at /kernel, the image disk at /image, a writable layer from elsewhere at /rw and
+// volume disk i at /volume-i. Flat, so that the jail is built without recreating host
+// directories inside it, and the VMM never learns the host's paths.
+inline constexpr const char* kJailVmDir = "/vm";
+struct JailedFiles {
+  VmFiles vmm_files;                      // the VMM's view, for its command line and config
+  std::vector<std::string> volume_paths;  // the VMM's view of shape.volume_disks, in order
+  std::vector<JailBind> binds;            // what makes those paths real
+};
+JailedFiles JailedVmFiles(const std::string& files_dir, const VmFiles& files, const VmShape& shape);
 
 // Where one VM's jail lives: <work dir>/jail/hull-vmm/<id>, removed with the work dir
 // (hull-vmm --jail names its jails "hull-vmm" whatever the binary is called).
@@ -144,7 +157,7 @@ struct PreparedJail {
 // Hands the VM's own files in `files_dir` (initramfs, config file, writable layer, the
 // channel's listening socket `listen_path`) and the directory itself to the jail's user,
 // checks or lends the files it does not own, gives it the tap, and builds the jailed
-// command line for `vmm_argv`.
+// command line for `vmm_argv` (whose paths are the VMM's view: JailedVmFiles).
 base::Result<PreparedJail> PrepareJail(const JailSettings& settings, const std::string& work_dir,
                                        const std::string& files_dir, const VmFiles& files,
                                        const std::string& listen_path, const VmShape& shape,

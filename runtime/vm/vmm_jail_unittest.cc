@@ -32,14 +32,14 @@ class TempDir {
   std::string path_;
 };
 
-const std::vector<std::string> kVmmArgv = {"/opt/hull/hull-vmm", "--config", "/w/hull-vm-Ab12Cd/vm/vm.json",
-                                           "--serial", "file:/w/hull-vm-Ab12Cd/vm/console.log"};
+const std::vector<std::string> kVmmArgv = {"/opt/hull/hull-vmm", "--config", "/vm/vm.json",
+                                           "--serial", "file:/vm/console.log"};
 
 JailSettings FakeSettings() { return JailSettings(); }
 
 std::vector<JailBind> FakeBinds() {
-  return {{"/w/hull-vm-Ab12Cd/vm", false}, {"/cache/vmlinux", true}, {"/store/rootfs.ext4", true},
-          {"/data/vol.ext4", false}};
+  return {{"/w/hull-vm-Ab12Cd/vm", "/vm", false}, {"/cache/vmlinux", "/kernel", true},
+          {"/store/rootfs.ext4", "/image", true}, {"/data/vol.ext4", "/data/vol.ext4", false}};
 }
 
 TEST(VmmJail, LayoutIsInsideTheVmsWorkDirectory) {
@@ -70,10 +70,44 @@ TEST(VmmJail, JailedVmmArgvWithLimits) {
       "--cgroup-root", "/sys/fs/cgroup",
       "--cgroup", "memory.max=" + std::to_string(uint64_t{256 + 128 + 32} << 20),
       "--cgroup", "cpu.max=150000 100000",
-      "--bind", "/w/hull-vm-Ab12Cd/vm", "--bind", "/cache/vmlinux:ro", "--bind", "/store/rootfs.ext4:ro",
-      "--bind", "/data/vol.ext4",
-      "--", "--config", "/w/hull-vm-Ab12Cd/vm/vm.json", "--serial", "file:/w/hull-vm-Ab12Cd/vm/console.log"};
+      "--bind", "/w/hull-vm-Ab12Cd/vm:/vm", "--bind", "/cache/vmlinux:/kernel:ro",
+      "--bind", "/store/rootfs.ext4:/image:ro", "--bind", "/data/vol.ext4",
+      "--", "--config", "/vm/vm.json", "--serial", "file:/vm/console.log"};
   EXPECT_EQ(argv, want);
+}
+
+// The VMM sees the VM's files at flat places of the jail, each made by one bind.
+TEST(VmmJail, TheVmmSeesTheVmsFilesWhereTheJailBindsThem) {
+  VmFiles f{.kernel = "/cache/k/vmlinux", .initramfs = "/w/vm-1/files/initramfs.cpio",
+            .image_disk = "/store/img/disk.ext4", .writable_disk = "/w/vm-1/files/rw.ext4",
+            .console_log = "/w/vm-1/files/console.log", .channel_socket = "/w/vm-1/files/hull.sock",
+            .config_file = "/w/vm-1/files/vm.json"};
+  VmShape shape{256, 1, false};
+  shape.volume_disks = {{"data", "/srv/data.ext4", false}, {"ro", "/srv/ro.ext4", true}};
+  JailedFiles j = JailedVmFiles("/w/vm-1/files/", f, shape);
+  EXPECT_EQ(j.vmm_files.kernel, "/kernel");
+  EXPECT_EQ(j.vmm_files.image_disk, "/image");
+  EXPECT_EQ(j.vmm_files.initramfs, "/vm/initramfs.cpio");
+  EXPECT_EQ(j.vmm_files.writable_disk, "/vm/rw.ext4") << "inside the VM's directory: no bind of its own";
+  EXPECT_EQ(j.vmm_files.console_log, "/vm/console.log");
+  EXPECT_EQ(j.vmm_files.channel_socket, "/vm/hull.sock");
+  EXPECT_EQ(j.vmm_files.config_file, "/vm/vm.json");
+  EXPECT_EQ(j.volume_paths, (std::vector<std::string>{"/volume-0", "/volume-1"}));
+  ASSERT_EQ(j.binds.size(), 5u);
+  EXPECT_EQ(j.binds[0].source, "/w/vm-1/files");
+  EXPECT_EQ(j.binds[0].target, "/vm");
+  EXPECT_FALSE(j.binds[0].read_only);
+  EXPECT_EQ(j.binds[1].source, "/cache/k/vmlinux");
+  EXPECT_EQ(j.binds[1].target, "/kernel");
+  EXPECT_TRUE(j.binds[1].read_only);
+  EXPECT_EQ(j.binds[3].target, "/volume-0");
+  EXPECT_FALSE(j.binds[3].read_only);
+  EXPECT_TRUE(j.binds[4].read_only);
+  // A writable layer from elsewhere gets a bind of its own.
+  f.writable_disk = "/elsewhere/rw.ext4";
+  JailedFiles outside = JailedVmFiles("/w/vm-1/files", f, VmShape{256, 1, false});
+  EXPECT_EQ(outside.vmm_files.writable_disk, "/rw");
+  EXPECT_EQ(outside.binds.back().source, "/elsewhere/rw.ext4");
 }
 
 TEST(VmmJail, NoCgroupWithoutLimits) {
@@ -176,10 +210,11 @@ TEST(VmmJail, PrepareHandsTheVmsFilesToTheJailUser) {
     auto has = [&](const std::string& a) {
       return std::find(jail->argv.begin(), jail->argv.end(), a) != jail->argv.end();
     };
-    EXPECT_TRUE(has(files_dir));
-    EXPECT_TRUE(has(files.image_disk + ":ro"));
-    EXPECT_TRUE(has(t.path() + "/vol.ext4"));
-    EXPECT_FALSE(has(files.writable_disk)) << "inside the bound directory already";
+    EXPECT_TRUE(has(files_dir + ":/vm"));
+    EXPECT_TRUE(has(files.image_disk + ":/image:ro"));
+    EXPECT_TRUE(has(t.path() + "/vol.ext4:/volume-0"));
+    for (const std::string& a : jail->argv)
+      EXPECT_EQ(a.find("rw.ext4"), std::string::npos) << "inside the bound directory already: " << a;
   }
   struct stat st;
   ASSERT_EQ(stat((t.path() + "/vol.ext4").c_str(), &st), 0);
