@@ -325,7 +325,9 @@ void DescribeConfinementMethod(BootReport& report) {
           "count. Every request is an MMIO notify exit, a pread, and an interrupt: the syscalls "
           "seccomp filters and the jail's mounts could slow.",
       "each repetition runs every configuration once, in a rotating order; median and p90 "
-      "(nearest rank) over the repetitions.",
+      "(nearest rank) over the repetitions. The VMM's stderr goes to a file the driver reads "
+      "once it has ended, so that the driver is not woken while the VMM boots (on one CPU "
+      "that would charge --no-seccomp's warning, for one, with the driver's work).",
       "stages: hull-vmm notes the time at fixed points of its start-up (base/boot_trace.h) "
       "and prints them with the first-instruction line; each `stage:` row times the stretch "
       "from the previous point (from the driver's start for the first) to its own, so the "

@@ -44,7 +44,7 @@ struct ProbeResult {
   bool timed_out = false;
   std::map<std::string, int64_t> marker_ns;  // CLOCK_MONOTONIC when a marker had arrived
   std::string out;                         // stdout, at most 1 MiB kept
-  std::string err;                         // stderr, at most 1 MiB kept
+  std::string err;                         // stderr (a file, read at the end), at most 1 MiB kept
   // Memory mode: /proc/PID/status's "... kB" fields (VmRSS, RssAnon, RssFile, RssShmem, ...)
   // plus, from /proc/PID/smaps, "GuestRamRss" (the Rss of the memfd mappings that hold
   // guest RAM, named in guest_ram_mappings) and "AnonHugePages" (THP, all mappings).
