@@ -248,6 +248,8 @@ case "${1:-}" in
     say "hull run --rm true per runtime and backend, guest kernel to init (benchmarks/vm/run.sh)"
     "$ROOT/benchmarks/vm/run.sh"
     say "hulld's API latency and container cycles, against dockerd if one runs (benchmarks/api/run.sh)"
-    "$ROOT/benchmarks/api/run.sh" ;;
+    "$ROOT/benchmarks/api/run.sh"
+    say "what confining hull-vmm costs: seccomp and the jail against none (benchmarks/confinement/run.sh)"
+    "$ROOT/benchmarks/confinement/run.sh" ;;
   *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
