@@ -242,6 +242,8 @@ nlohmann::json RenderJson(const BootReport& report) {
     j["targets"].push_back(t);
   }
   j["failures"] = report.failures;
+  j["runs"] = report.runs;
+  for (const VmmResults& vmm : report.vmms) j["vmm_order"].push_back(vmm.key);
   return j;
 }
 

@@ -58,6 +58,7 @@ struct BootReport {
   std::string peer_key;               // ratios are "<vmm> / <peer>"
   std::vector<Target> targets;
   std::vector<std::string> failures;  // runs that did not behave as expected
+  std::vector<std::string> runs;      // when each run pooled here started (one: no pooling)
 };
 
 std::string RenderMarkdown(const BootReport& report);

@@ -246,6 +246,7 @@ void DescribeEnvironment(const Options& o, BootReport& report) {
   std::string model = CpuModel(&cpus);
   auto& env = report.environment;
   env.emplace_back("date", date);
+  report.runs = {date};
   env.emplace_back("machine running the VMMs", std::to_string(cpus) + " × " + model + ", Linux " +
                                                    u.release + " " + u.machine);
   for (const std::string& e : o.environment) {
@@ -512,20 +513,29 @@ void Run(const Options& o, BootReport& report) {
 // --merge: the samples of several runs' JSON reports, pooled per VMM and metric, with the
 // first report's environment; the runs' own summaries are recomputed from the pool.
 base::Status MergeReports(const std::vector<std::string>& files, BootReport& report) {
-  std::vector<std::string> dates;
   for (const std::string& file : files) {
     std::ifstream in(file);
     nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.contains("vmms")) return base::Status::Error(file + ": not a vmm_boot_bench JSON report");
-    if (j.contains("environment")) {
+    bool first = &file == &files.front();
+    if (j.contains("runs")) {
+      for (const auto& run : j["runs"]) report.runs.push_back(run.get<std::string>());
+    }
+    if (first && j.contains("environment")) {
       for (const auto& [label, value] : j["environment"].items()) {
-        if (label == "date") dates.push_back(value.get<std::string>());
-        if (&file == &files.front() && label != "date" && label != "repetitions" && label != "pooled")
+        if (label != "date" && label != "repetitions" && label != "pooled")
           report.environment.emplace_back(label, value.get<std::string>());
       }
     }
-    if (&file == &files.front() && j.contains("warnings")) report.warnings = j["warnings"].get<std::vector<std::string>>();
+    if (first && j.contains("warnings")) report.warnings = j["warnings"].get<std::vector<std::string>>();
+    // The configurations in the order the runs had them (JSON objects keep none).
+    std::vector<std::string> order = j.value("vmm_order", std::vector<std::string>{});
     for (const auto& [key, v] : j["vmms"].items()) {
+      if (std::find(order.begin(), order.end(), key) == order.end()) order.push_back(key);
+    }
+    for (const std::string& key : order) {
+      if (!j["vmms"].contains(key)) continue;
+      const nlohmann::json& v = j["vmms"][key];
       VmmResults* vmm = nullptr;
       for (VmmResults& r : report.vmms) {
         if (r.key == key) vmm = &r;
@@ -533,7 +543,8 @@ base::Status MergeReports(const std::vector<std::string>& files, BootReport& rep
       if (vmm == nullptr) {
         report.vmms.push_back({.key = key, .title = v.value("title", key),
                                .commands = v.value("commands", std::vector<std::string>{}),
-                               .samples = {}, .not_available = {}, .guest_ram_mappings = {}});
+                               .samples = {}, .sample_reps = {}, .not_available = {},
+                               .guest_ram_mappings = {}});
         vmm = &report.vmms.back();
       }
       if (!v.contains("metrics")) continue;
@@ -542,10 +553,10 @@ base::Status MergeReports(const std::vector<std::string>& files, BootReport& rep
         std::vector<double>& pool = vmm->samples[metric];
         std::vector<int>& reps = vmm->sample_reps[metric];
         for (double x : m["samples"]) pool.push_back(x);
-        // Repetitions of different runs never pair: each run's are numbered apart.
-        int run = static_cast<int>(&file - &files.front()) * 1000000;
+        // Repetitions of different files never pair: each file's are numbered apart.
+        int offset = static_cast<int>(&file - &files.front()) * 100000000;
         if (m.contains("repetitions")) {
-          for (int r : m["repetitions"]) reps.push_back(run + r);
+          for (int r : m["repetitions"]) reps.push_back(r < 0 ? -1 : offset + r);
         }
         reps.resize(pool.size(), -1);
       }
@@ -555,10 +566,10 @@ base::Status MergeReports(const std::vector<std::string>& files, BootReport& rep
     }
   }
   std::string when;
-  for (const std::string& d : dates) when += (when.empty() ? "" : ", ") + d;
+  for (const std::string& d : report.runs) when += (when.empty() ? "" : ", ") + d;
   report.environment.insert(report.environment.begin(),
-                            {"pooled", std::to_string(files.size()) + " runs (" + when + "); every "
-                             "sample of every run, summarized together"});
+                            {"pooled", std::to_string(report.runs.size()) + " runs (" + when +
+                                           "); every sample of every run, summarized together"});
   return base::Status::Ok();
 }
 
