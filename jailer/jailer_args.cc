@@ -268,7 +268,10 @@ std::string JailerUsage(JailMode mode) {
     return std::string("usage: hull-vmm --jail --id ID --uid U --gid G [--chroot-base DIR]\n") + rest +
            "       hull-vmm --jail --cleanup --id ID [--chroot-base DIR] [--cgroup-root DIR]\n"
            "Builds hull-jailer's jail around hull-vmm itself (no second exec) and runs the VMM\n"
-           "in it with HULL-VMM-ARGS. See docs/hull-vmm.md, \"Jailer\".\n";
+           "in it with HULL-VMM-ARGS; a supervisor stays outside (forwards signals, cleans up).\n"
+           "--no-supervisor: started as PID 1 of a new PID namespace (clone(CLONE_NEWPID),\n"
+           "unshare --pid --fork), the process jails itself and nothing stays outside (how hull\n"
+           "starts it); its caller runs --cleanup once it ends. See docs/hull-vmm.md, \"Jailer\".\n";
   }
   return std::string("usage: hull-jailer --id ID --exec-file PATH --uid U --gid G [--chroot-base DIR]\n") +
          rest +
