@@ -182,6 +182,7 @@ Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv, JailMode m
       ASSIGN_OR_RETURN(args.gid, ParseId32(flag, v));
       have_gid = true;
     } else if (flag == "--chroot-base") {
+      while (v.size() > 1 && v.back() == '/') v.pop_back();
       args.chroot_base = v;
     } else if (flag == "--cgroup-root") {
       args.cgroup_root = v;
@@ -217,8 +218,7 @@ Result<JailerArgs> ParseJailerArgs(int argc, const char* const* argv, JailMode m
   std::map<std::string, int> seen;
   // The jail's root is mounted on --chroot-base (in the jail's mount namespace): what is
   // below it there cannot be bound in.
-  std::string base = args.chroot_base;
-  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  const std::string& base = args.chroot_base;
   if (base == "/") return Status::Error("--chroot-base /: give a directory of its own (the jail's root is mounted on it)");
   auto below_base = [&](const std::string& path) {
     return path == base || path.starts_with(base + "/");
@@ -250,8 +250,7 @@ JailPaths PathsFor(const JailerArgs& args) {
   JailPaths p;
   p.exec_name = args.exec_file.substr(args.exec_file.rfind('/') + 1);
   if (p.exec_name.empty()) p.exec_name = "hull-vmm";  // kSelf, or --cleanup without --exec-file
-  std::string base = args.chroot_base;
-  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  const std::string& base = args.chroot_base;  // the parser dropped trailing '/'s
   p.dir = (base == "/" ? "" : base) + "/" + p.exec_name + "/" + args.id;
   p.pid_file = p.dir + "/" + p.exec_name + ".pid";
   p.cgroup_name = "hull-jailer/" + args.id;

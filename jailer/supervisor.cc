@@ -70,8 +70,6 @@ class JailDir {
     return JailDir(paths);
   }
   JailDir(JailDir&& other) noexcept : paths_(std::exchange(other.paths_, std::nullopt)) {}
-  // Keeps the directory: --cleanup removes it.
-  void Release() { paths_.reset(); }
   ~JailDir() {
     if (!paths_) return;
     if (Status s = Remove(*paths_); !s.ok()) {
@@ -327,6 +325,16 @@ long RawWait(pid_t pid, int* status, int options) {
   }
 }
 
+// In the jail: the VMM's main in this process (kSelf, every fd beyond 0-2 closed first,
+// as an exec would) or the VMM exec'd (kExec). Returns only on failure.
+Status RunVmmInJail(const JailerArgs& args, const JailPaths& paths, const SelfMain& self_main) {
+  if (args.mode == JailMode::kExec) return ExecInJail(args, paths);
+  if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0) return Status::Errno("close_range");
+  base::SetLogProgramName("hull-vmm");
+  base::BootMark("jail-done");
+  std::exit(self_main(args.vmm_args));  // as a return from main(): stdio flushed
+}
+
 // What the cloned child needs, on the supervisor's stack; it reads, never writes, these.
 struct ChildContext {
   const JailerArgs* args;
@@ -350,15 +358,7 @@ int RunChild(void* context) {
   ::close(c.error_read);
   Status s = c.cgroup ? c.cgroup->AddProcess(0).WithContext("joining the VMM's cgroup") : Status::Ok();
   if (s.ok()) s = EnterJail(*c.args, *c.paths, c.error_write);
-  if (s.ok() && c.args->mode == JailMode::kSelf) {
-    if (::syscall(SYS_close_range, 3u, ~0u, 0u) == 0) {
-      base::SetLogProgramName("hull-vmm");
-      base::BootMark("jail-done");
-      std::exit((*c.self_main)(c.args->vmm_args));  // as a return from main(): stdio flushed
-    }
-    s = Status::Errno("close_range");
-  }
-  if (s.ok()) s = ExecInJail(*c.args, *c.paths);
+  if (s.ok()) s = RunVmmInJail(*c.args, *c.paths, *c.self_main);
   (void)base::WriteFully(c.error_write, s.message().data(), s.message().size());
   ::_exit(kExitStatusJailerError);
 }
@@ -378,7 +378,7 @@ Result<char*> MapChildStack() {
 // VMM ended; returns only when the child could not be started. `notify` (daemonize; may
 // be null) hears "ok", or why the jail failed, and is closed once the VMM runs.
 Status Supervise(const JailerArgs& args, const JailPaths& paths, UniqueFd* notify,
-                      const SelfMain& self_main) {
+                 const SelfMain& self_main) {
   ASSIGN_OR_RETURN(JailDir dir, JailDir::Make(paths));
   ASSIGN_OR_RETURN(std::optional<ns::Cgroup> cgroup, MakeCgroup(args, paths));
   base::BootMark("jail-dir");
@@ -423,16 +423,15 @@ Status RunInPlace(const JailerArgs& args, const JailPaths& paths, const SelfMain
   }
   ASSIGN_OR_RETURN(std::optional<ns::Cgroup> cgroup, MakeCgroup(args, paths));
   if (cgroup) {
-    RETURN_IF_ERROR(cgroup->AddProcess(0).WithContext("joining the VMM's cgroup"));
+    Status joined = cgroup->AddProcess(0).WithContext("joining the VMM's cgroup");
+    // Left for the caller's --cleanup even when the join failed: removing it here, after
+    // a partial join, would kill this process with everything else inside.
     cgroup->Release();
+    RETURN_IF_ERROR(joined);
   }
   base::BootMark("jail-dir");
   RETURN_IF_ERROR(EnterJail(args, paths, -1));
-  if (args.mode == JailMode::kExec) return ExecInJail(args, paths);
-  if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0) return Status::Errno("close_range");
-  base::SetLogProgramName("hull-vmm");
-  base::BootMark("jail-done");
-  std::exit(self_main(args.vmm_args));  // as a return from main(): stdio flushed
+  return RunVmmInJail(args, paths, self_main);
 }
 
 // --daemonize: the caller learns whether the VMM started, then returns; a detached

@@ -338,14 +338,15 @@ base::Result<VmOutcome> RunVm(const VmConfig& config) {
   ASSIGN_OR_RETURN(base::UniqueFd listener, ListenUnix(listen_path));
 
   std::vector<std::string> argv;
+  // Jailed, the VMM's command line and config name the files where it sees them.
+  JailedFiles in_jail;
+  if (jailed) in_jail = JailedVmFiles(files_dir, files, shape);
   if (backend.vmm == VmmKind::kQemu) {
     argv = QemuArgv(vmm_program, backend.kvm, files, shape);
   } else {
-    // Jailed, the VMM's command line and config name the files where it sees them.
     VmFiles vmm_files = files;
     VmShape vmm_shape = shape;
     if (jailed) {
-      JailedFiles in_jail = JailedVmFiles(files_dir, files, shape);
       vmm_files = in_jail.vmm_files;
       for (size_t i = 0; i < vmm_shape.volume_disks.size(); ++i)
         vmm_shape.volume_disks[i].path = in_jail.volume_paths[i];
@@ -356,7 +357,8 @@ base::Result<VmOutcome> RunVm(const VmConfig& config) {
   std::optional<PreparedJail> prepared;
   std::optional<JailCleanup> cleanup;
   if (jailed) {
-    ASSIGN_OR_RETURN(prepared, PrepareJail(jail, dir.path(), files_dir, files, listen_path, shape, argv));
+    ASSIGN_OR_RETURN(prepared, PrepareJail(jail, dir.path(), files_dir, files, listen_path, shape,
+                                           in_jail, argv));
     argv = prepared->argv;
     cleanup.emplace(prepared->argv.front(), prepared->layout, prepared->settings.cgroup_root,
                     JailHasCgroup(prepared->settings));

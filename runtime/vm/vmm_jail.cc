@@ -197,6 +197,7 @@ JailedFiles JailedVmFiles(const std::string& files_dir, const VmFiles& files, co
 base::Result<PreparedJail> PrepareJail(const JailSettings& settings, const std::string& work_dir,
                                        const std::string& files_dir, const VmFiles& files,
                                        const std::string& listen_path, const VmShape& shape,
+                                       const JailedFiles& in_jail,
                                        const std::vector<std::string>& vmm_argv) {
   PreparedJail jail;
   jail.settings = settings;
@@ -222,10 +223,9 @@ base::Result<PreparedJail> PrepareJail(const JailSettings& settings, const std::
   }
   for (const VmVolumeDisk& d : shape.volume_disks) RETURN_IF_ERROR(lend(d.path, !d.read_only, true));
   if (shape.nic) RETURN_IF_ERROR(GiveTapToJailUser(shape.nic->tap, s));
-  std::vector<JailBind> binds = JailedVmFiles(files_dir, files, shape).binds;
   std::vector<std::string> vmm = vmm_argv;
   vmm[0] = std::filesystem::absolute(vmm[0]).lexically_normal().string();
-  jail.argv = JailedVmmArgv(s, jail.layout, shape.memory_mib, binds, vmm);
+  jail.argv = JailedVmmArgv(s, jail.layout, shape.memory_mib, in_jail.binds, vmm);
   return jail;
 }
 

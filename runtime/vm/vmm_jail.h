@@ -157,10 +157,12 @@ struct PreparedJail {
 // Hands the VM's own files in `files_dir` (initramfs, config file, writable layer, the
 // channel's listening socket `listen_path`) and the directory itself to the jail's user,
 // checks or lends the files it does not own, gives it the tap, and builds the jailed
-// command line for `vmm_argv` (whose paths are the VMM's view: JailedVmFiles).
+// command line for `vmm_argv`, with `in_jail`'s binds (JailedVmFiles of the same files:
+// `vmm_argv` names them where the VMM sees them).
 base::Result<PreparedJail> PrepareJail(const JailSettings& settings, const std::string& work_dir,
                                        const std::string& files_dir, const VmFiles& files,
                                        const std::string& listen_path, const VmShape& shape,
+                                       const JailedFiles& in_jail,
                                        const std::vector<std::string>& vmm_argv);
 
 // What a killed hull left in `work_dir` (a stale VM directory being swept): its jail.

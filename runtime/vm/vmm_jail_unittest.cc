@@ -197,7 +197,7 @@ TEST(VmmJail, PrepareHandsTheVmsFilesToTheJailUser) {
   std::vector<std::string> vmm = {"/opt/hull/hull-vmm", "--config", files.config_file};
   {
     auto jail = PrepareJail(s, t.path() + "/hull-vm-Ab12Cd", files_dir, files,
-                            files_dir + "/hull.sock_1024", shape, vmm);
+                            files_dir + "/hull.sock_1024", shape, JailedVmFiles(files_dir, files, shape), vmm);
     ASSERT_TRUE(jail.ok()) << jail.status().message();
     struct stat st;
     for (const std::string& f : {files_dir, files.initramfs, files.writable_disk, files.config_file,
@@ -222,7 +222,7 @@ TEST(VmmJail, PrepareHandsTheVmsFilesToTheJailUser) {
 
   chmod(files.image_disk.c_str(), 0600);
   auto refused = PrepareJail(s, t.path() + "/hull-vm-Ab12Cd", files_dir, files,
-                             files_dir + "/hull.sock_1024", shape, vmm);
+                             files_dir + "/hull.sock_1024", shape, JailedVmFiles(files_dir, files, shape), vmm);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("--no-jail"), std::string::npos)
       << refused.status().message();
